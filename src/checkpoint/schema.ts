@@ -1,0 +1,121 @@
+// The checkpoint's tables. Migrations are numbered by PRAGMA user_version; each runs once, in order.
+import type Database from 'better-sqlite3';
+
+export const APP_ID = 'memsafe';
+
+/** Index i upgrades a database from user_version i to i + 1. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+
+  -- One row per run: what it was asked to do (no secrets) and how it ended.
+  CREATE TABLE runs (
+    id             INTEGER PRIMARY KEY,
+    started_at     INTEGER NOT NULL,           -- ms since epoch
+    ended_at       INTEGER,
+    pid            INTEGER NOT NULL,
+    mode           TEXT NOT NULL,              -- cache | embeddings
+    status         TEXT NOT NULL,              -- running | done | failed | halted | interrupted | crashed | error
+    exit_code      INTEGER,
+    options        TEXT NOT NULL,              -- JSON of the effective options, secrets removed
+    input          TEXT,
+    records_read   INTEGER NOT NULL DEFAULT 0, -- input records met by this run
+    done           INTEGER NOT NULL DEFAULT 0, -- records this run completed (API or cache)
+    failed         INTEGER NOT NULL DEFAULT 0, -- records this run failed (bad lines included)
+    skipped        INTEGER NOT NULL DEFAULT 0, -- records already done by an earlier run
+    requests       INTEGER NOT NULL DEFAULT 0, -- HTTP requests sent
+    cache_hits     INTEGER NOT NULL DEFAULT 0,
+    retries        INTEGER NOT NULL DEFAULT 0,
+    throttled      INTEGER NOT NULL DEFAULT 0, -- 429 answers
+    initial_rss    INTEGER,
+    peak_rss       INTEGER,
+    final_rss      INTEGER,
+    breaker_trips  INTEGER NOT NULL DEFAULT 0,
+    breaker_resets INTEGER NOT NULL DEFAULT 0,
+    halt_reason    TEXT
+  );
+
+  -- One row per record id. A record is done (its response is in responses) or failed (with its error).
+  CREATE TABLE records (
+    id            TEXT PRIMARY KEY,
+    line          INTEGER NOT NULL,            -- 1-based input line
+    seen_run      INTEGER NOT NULL,            -- last run that read this id (duplicate-id detection)
+    run_id        INTEGER NOT NULL,            -- run that wrote the current outcome
+    endpoint      TEXT,
+    hash          TEXT,                        -- request hash; NULL when the line never became a request
+    status        TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+    retryable     INTEGER NOT NULL DEFAULT 0,  -- failed after retries on 429/5xx/network: retried next run
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    http_status   INTEGER,
+    error_code    TEXT,
+    error_message TEXT,
+    cached        INTEGER NOT NULL DEFAULT 0,  -- answered from the response cache
+    trimmed       INTEGER NOT NULL DEFAULT 0,  -- messages cut to --max-context-tokens
+    latency_ms    INTEGER,
+    updated_at    INTEGER NOT NULL
+  );
+  CREATE INDEX records_line ON records(line);
+  CREATE INDEX records_status ON records(status);
+
+  -- Response cache keyed by request hash: identical requests under any id share one stored answer.
+  CREATE TABLE responses (
+    hash              TEXT PRIMARY KEY,
+    endpoint          TEXT NOT NULL,
+    status_code       INTEGER NOT NULL,
+    request_id        TEXT,
+    body              TEXT NOT NULL,           -- JSON text, OpenAI response shape
+    prompt_tokens     INTEGER,
+    completion_tokens INTEGER,
+    total_tokens      INTEGER,
+    created_at        INTEGER NOT NULL
+  );
+
+  -- Lines whose id was already taken by an earlier line of the same input: never sent.
+  CREATE TABLE line_errors (
+    line       INTEGER PRIMARY KEY,
+    id         TEXT,
+    run_id     INTEGER NOT NULL,
+    code       TEXT NOT NULL,
+    message    TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+
+  -- Memory samples of each run, at least one a second (for status and report).
+  CREATE TABLE samples (
+    run_id      INTEGER NOT NULL,
+    t           INTEGER NOT NULL,              -- ms since epoch
+    rss         INTEGER NOT NULL,
+    heap_used   INTEGER NOT NULL,
+    batch_size  INTEGER NOT NULL,
+    concurrency INTEGER NOT NULL,
+    state       TEXT NOT NULL,                 -- NORMAL | CAUTIOUS | BREAKER
+    done        INTEGER NOT NULL               -- records completed by the run so far
+  );
+  CREATE INDEX samples_run ON samples(run_id, t);
+
+  -- Notable moments of a run: governor state changes, breaker trips and resets, halts, signals.
+  CREATE TABLE events (
+    run_id INTEGER NOT NULL,
+    t      INTEGER NOT NULL,
+    kind   TEXT NOT NULL,
+    detail TEXT NOT NULL                       -- JSON
+  );
+  CREATE INDEX events_run ON events(run_id, t);
+  `,
+];
+
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    const sql = MIGRATIONS[version];
+    if (sql === undefined) break;
+    db.transaction(() => {
+      db.exec(sql);
+      if (version === 0) db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('app', APP_ID);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,79 @@
+// Errors carry a stable code, the exit code they map to, and what the engine should do with them.
+// Commands throw; only src/cli/main.ts turns an error into an exit code.
+
+export const ExitCode = {
+  ok: 0,
+  fatal: 1,
+  usage: 2,
+  someFailed: 3,
+  locked: 4,
+  halted: 75,
+  sigint: 130,
+  sigterm: 143,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface MemsafeErrorOptions {
+  code: string;
+  cause?: unknown;
+  /** What the user should do next, printed under the message. */
+  hint?: string;
+}
+
+export class MemsafeError extends Error {
+  readonly code: string;
+  readonly hint: string | undefined;
+  readonly exitCode: ExitCodeValue = ExitCode.fatal;
+
+  constructor(message: string, options: MemsafeErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = options.code;
+    this.hint = options.hint;
+  }
+}
+
+/** Bad flags, bad environment, bad configuration: exit 2. */
+export class UsageError extends MemsafeError {
+  override readonly exitCode = ExitCode.usage;
+  constructor(message: string, options: Partial<MemsafeErrorOptions> = {}) {
+    super(message, { code: 'MS_USAGE', ...options });
+  }
+}
+
+/** The checkpoint is held by another live run: exit 4. */
+export class CheckpointLockedError extends MemsafeError {
+  override readonly exitCode = ExitCode.locked;
+}
+
+/** The whole run cannot go on (auth, quota, unreachable API, database): exit 1. */
+export class FatalError extends MemsafeError {}
+
+/**
+ * How a failed provider call affects the work:
+ * - retryable: try the same record again after a backoff (429, 5xx, resets, timeouts, cut bodies);
+ * - record: this record fails for good (a 400, a body over the size cap), the run goes on;
+ * - run: nothing else will succeed either (401/403, quota), stop the run.
+ */
+export type FailureScope = 'retryable' | 'record' | 'run';
+
+export class ProviderError extends MemsafeError {
+  readonly scope: FailureScope;
+  readonly status: number | undefined;
+  /** Milliseconds the server asked every client to wait (Retry-After, x-ratelimit-reset-*). */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    message: string,
+    options: MemsafeErrorOptions & { scope: FailureScope; status?: number; retryAfterMs?: number },
+  ) {
+    super(message, options);
+    this.scope = options.scope;
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,35 @@
+// What the engine needs from an API: send one request, get an OpenAI-shaped answer or a ProviderError.
+import type { Endpoint } from '../input/record.js';
+
+export type ProviderName = 'openai' | 'mock' | 'ollama';
+
+export interface TokenUsage {
+  readonly promptTokens: number | null;
+  readonly completionTokens: number | null;
+  readonly totalTokens: number | null;
+}
+
+export interface ProviderResponse {
+  /** HTTP status of the answer (2xx: a success). */
+  readonly status: number;
+  /** x-request-id (or similar) header, when the server sent one. */
+  readonly requestId: string | null;
+  /** The response body as JSON text, in the OpenAI shape (Ollama answers are mapped). */
+  readonly bodyText: string;
+  readonly usage: TokenUsage | null;
+  readonly latencyMs: number;
+}
+
+export interface Provider {
+  readonly name: ProviderName;
+  /** Base URL the requests go to, for messages (never with credentials). */
+  readonly baseUrl: string;
+  /**
+   * One attempt, no retries (the engine's dispatcher retries). Resolves with a 2xx answer; otherwise
+   * rejects with a ProviderError whose scope says retryable / record / run, with retryAfterMs when the
+   * server asked everyone to wait. Honours `signal` (abort = the run is stopping).
+   */
+  send(endpoint: Endpoint, body: Record<string, unknown>, signal: AbortSignal): Promise<ProviderResponse>;
+  /** Closes pooled sockets; idempotent. */
+  close(): Promise<void>;
+}
