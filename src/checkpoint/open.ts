@@ -35,9 +35,8 @@ export function openCheckpoint(file: string, options: OpenCheckpointOptions): Da
     });
   }
   try {
-    db.pragma(`cache_size = -${CACHE_KIB}`);
-    db.pragma('busy_timeout = 5000');
     assertMemsafeDatabase(db, file);
+    db.pragma(`cache_size = -${CACHE_KIB}`);
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
       // NORMAL in WAL mode survives a process crash; only an OS crash may lose the last commits.
@@ -54,8 +53,10 @@ export function openCheckpoint(file: string, options: OpenCheckpointOptions): Da
 
 function assertMemsafeDatabase(db: Database.Database, file: string): void {
   let version: number;
+  let tables: { n: number };
   try {
     version = db.pragma('user_version', { simple: true }) as number;
+    tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
   } catch (cause) {
     throw new FatalError(`${file} is not a SQLite database (${(cause as Error).message})`, {
       code: 'MS_CHECKPOINT_NOT_SQLITE',
@@ -63,7 +64,6 @@ function assertMemsafeDatabase(db: Database.Database, file: string): void {
       hint: 'Point --db at a memsafe checkpoint, or at a path that does not exist yet.',
     });
   }
-  const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
   if (version === 0 && tables.n === 0) return; // a new, empty file: migrate() sets it up
   const app = version > 0 ? readApp(db) : undefined;
   if (app !== APP_ID) {

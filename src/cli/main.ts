@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { CommanderError } from 'commander';
 import { ExitCode, MemsafeError } from '../errors.js';
 import { commandExitCode } from './action.js';
+import { aliasMonitorMode } from './argv.js';
 import { buildProgram } from './program.js';
 
 function loadDotEnv(): void {
@@ -28,7 +29,7 @@ function report(error: unknown): number {
 async function main(): Promise<number> {
   try {
     loadDotEnv();
-    await buildProgram().parseAsync(process.argv);
+    await buildProgram().parseAsync(aliasMonitorMode(process.argv));
     return commandExitCode();
   } catch (error) {
     return report(error);

@@ -1,0 +1,301 @@
+// The writing side of the checkpoint: per-batch lookups, one transaction per committed batch, run bookkeeping.
+import type Database from 'better-sqlite3';
+import type { Endpoint } from '../input/record.js';
+import type { ProviderResponse } from '../provider/provider.js';
+import { acquireLock, processAlive, releaseLock } from './lock.js';
+import { openCheckpoint } from './open.js';
+
+export interface StoredRecord {
+  readonly id: string;
+  readonly line: number;
+  readonly hash: string | null;
+  readonly status: 'done' | 'failed';
+  readonly retryable: boolean;
+  readonly seenRun: number;
+  /** When the stored response was fetched (done records only). */
+  readonly responseAt: number | null;
+}
+
+/** A record completed by this run, from the API (`response`) or from the response cache (`response: null`). */
+export interface DoneOutcome {
+  readonly kind: 'done';
+  readonly id: string;
+  readonly line: number;
+  readonly endpoint: Endpoint;
+  readonly hash: string;
+  readonly response: ProviderResponse | null;
+  readonly attempts: number;
+  readonly trimmed: boolean;
+}
+
+export interface FailedOutcome {
+  readonly kind: 'failed';
+  readonly id: string;
+  readonly line: number;
+  readonly endpoint: Endpoint | null;
+  readonly hash: string | null;
+  readonly code: string;
+  readonly message: string;
+  readonly httpStatus: number | null;
+  readonly retryable: boolean;
+  readonly attempts: number;
+  readonly trimmed: boolean;
+}
+
+/** A record this run read but did not need to touch (already done, or failed for good): only marked as seen. */
+export interface SeenOutcome {
+  readonly kind: 'seen';
+  readonly id: string;
+  readonly line: number;
+}
+
+/** A line whose id an earlier line of the same input already holds. */
+export interface DuplicateOutcome {
+  readonly kind: 'duplicate';
+  readonly id: string;
+  readonly line: number;
+  readonly firstLine: number;
+}
+
+export type Outcome = DoneOutcome | FailedOutcome | SeenOutcome | DuplicateOutcome;
+
+export interface RunCounters {
+  recordsRead: number;
+  done: number;
+  failed: number;
+  skipped: number;
+  requests: number;
+  cacheHits: number;
+  retries: number;
+  throttled: number;
+  peakRss: number;
+  breakerTrips: number;
+  breakerResets: number;
+}
+
+export interface MemorySample {
+  readonly t: number;
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly batchSize: number;
+  readonly concurrency: number;
+  readonly state: string;
+  readonly done: number;
+}
+
+/** SQLite allows 32766 bound parameters; lookups are chunked well below it. */
+const LOOKUP_CHUNK = 500;
+
+export class CheckpointStore {
+  readonly file: string;
+  private readonly db: Database.Database;
+  private readonly statements;
+  private locked = false;
+  /** Prepared IN (...) lookups by placeholder count: batch sizes repeat, so this stays small. */
+  private readonly lookupStatements = new Map<string, Database.Statement>();
+
+  private constructor(db: Database.Database, file: string) {
+    this.db = db;
+    this.file = file;
+    this.statements = {
+      upsertResponse: db.prepare(`INSERT OR REPLACE INTO responses
+        (hash, endpoint, status_code, request_id, body, prompt_tokens, completion_tokens, total_tokens, created_at)
+        VALUES (@hash, @endpoint, @status, @requestId, @body, @promptTokens, @completionTokens, @totalTokens, @now)`),
+      upsertRecord: db.prepare(`INSERT INTO records
+        (id, line, seen_run, run_id, endpoint, hash, status, retryable, attempts, http_status, error_code, error_message,
+         cached, trimmed, latency_ms, updated_at)
+        VALUES (@id, @line, @run, @run, @endpoint, @hash, @status, @retryable, @attempts, @httpStatus, @code, @message,
+         @cached, @trimmed, @latency, @now)
+        ON CONFLICT(id) DO UPDATE SET line = excluded.line, seen_run = excluded.seen_run, run_id = excluded.run_id,
+          endpoint = excluded.endpoint, hash = excluded.hash, status = excluded.status, retryable = excluded.retryable,
+          attempts = records.attempts + excluded.attempts, http_status = excluded.http_status,
+          error_code = excluded.error_code, error_message = excluded.error_message, cached = excluded.cached,
+          trimmed = excluded.trimmed, latency_ms = excluded.latency_ms, updated_at = excluded.updated_at`),
+      markSeen: db.prepare('UPDATE records SET seen_run = ?, line = ? WHERE id = ?'),
+      upsertLineError: db.prepare(`INSERT OR REPLACE INTO line_errors (line, id, run_id, code, message, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?)`),
+      clearLineError: db.prepare('DELETE FROM line_errors WHERE line = ?'),
+      updateRun: db.prepare(`UPDATE runs SET records_read = @recordsRead, done = @done, failed = @failed,
+        skipped = @skipped, requests = @requests, cache_hits = @cacheHits, retries = @retries, throttled = @throttled,
+        peak_rss = @peakRss, breaker_trips = @breakerTrips, breaker_resets = @breakerResets WHERE id = @run`),
+      insertSample: db.prepare(`INSERT INTO samples (run_id, t, rss, heap_used, batch_size, concurrency, state, done)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertEvent: db.prepare('INSERT INTO events (run_id, t, kind, detail) VALUES (?, ?, ?, ?)'),
+    };
+  }
+
+  static open(file: string): CheckpointStore {
+    return new CheckpointStore(openCheckpoint(file, { create: true }), file);
+  }
+
+  /** Takes the single-writer lock (exit 4 when a live run holds it) and marks runs left by dead processes as crashed. */
+  lock(): void {
+    acquireLock(this.db, this.file);
+    this.locked = true;
+    const running = this.db.prepare("SELECT id, pid FROM runs WHERE status = 'running'").all() as { id: number; pid: number }[];
+    const crashed = this.db.prepare("UPDATE runs SET status = 'crashed' WHERE id = ?");
+    for (const run of running) if (run.pid === process.pid || !processAlive(run.pid)) crashed.run(run.id);
+  }
+
+  startRun(details: { mode: string; input: string; options: Record<string, unknown>; initialRss: number }): number {
+    const result = this.db
+      .prepare(`INSERT INTO runs (started_at, pid, mode, status, options, input, initial_rss, peak_rss)
+        VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`)
+      .run(Date.now(), process.pid, details.mode, JSON.stringify(details.options), details.input, details.initialRss, details.initialRss);
+    return Number(result.lastInsertRowid);
+  }
+
+  finishRun(run: number, end: { status: string; exitCode: number; counters: RunCounters; finalRss: number; haltReason: string | null }): void {
+    this.db.transaction(() => {
+      this.statements.updateRun.run({ ...end.counters, run });
+      this.db
+        .prepare('UPDATE runs SET ended_at = ?, status = ?, exit_code = ?, final_rss = ?, halt_reason = ? WHERE id = ?')
+        .run(Date.now(), end.status, end.exitCode, end.finalRss, end.haltReason, run);
+    })();
+  }
+
+  /** What the checkpoint knows about these ids: one indexed query per chunk, never a set of every id. */
+  lookup(ids: readonly string[]): Map<string, StoredRecord> {
+    const found = new Map<string, StoredRecord>();
+    for (let start = 0; start < ids.length; start += LOOKUP_CHUNK) {
+      const chunk = ids.slice(start, start + LOOKUP_CHUNK);
+      const rows = this.inQuery(
+        'records',
+        chunk.length,
+        (list) => `SELECT r.id, r.line, r.hash, r.status, r.retryable, r.seen_run AS seenRun, p.created_at AS responseAt
+          FROM records r LEFT JOIN responses p ON p.hash = r.hash AND r.status = 'done' WHERE r.id IN (${list})`,
+      ).all(...chunk) as (Omit<StoredRecord, 'retryable'> & { retryable: number })[];
+      for (const row of rows) found.set(row.id, { ...row, retryable: row.retryable === 1 });
+    }
+    return found;
+  }
+
+  /** Fetch times of stored responses for these request hashes (the response cache). */
+  cachedResponses(hashes: readonly string[]): Map<string, number> {
+    const found = new Map<string, number>();
+    for (let start = 0; start < hashes.length; start += LOOKUP_CHUNK) {
+      const chunk = hashes.slice(start, start + LOOKUP_CHUNK);
+      const rows = this.inQuery(
+        'responses',
+        chunk.length,
+        (list) => `SELECT hash, created_at AS createdAt FROM responses WHERE hash IN (${list})`,
+      ).all(...chunk) as { hash: string; createdAt: number }[];
+      for (const row of rows) found.set(row.hash, row.createdAt);
+    }
+    return found;
+  }
+
+  private inQuery(name: string, count: number, sql: (list: string) => string): Database.Statement {
+    const key = `${name}:${count}`;
+    let statement = this.lookupStatements.get(key);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql(new Array<string>(count).fill('?').join(', ')));
+      this.lookupStatements.set(key, statement);
+    }
+    return statement;
+  }
+
+  /** Writes a batch of outcomes and the run's counters in one transaction. */
+  commit(run: number, outcomes: readonly Outcome[], counters: RunCounters): void {
+    const now = Date.now();
+    const s = this.statements;
+    this.db.transaction(() => {
+      for (const outcome of outcomes) {
+        switch (outcome.kind) {
+          case 'seen':
+            s.markSeen.run(run, outcome.line, outcome.id);
+            s.clearLineError.run(outcome.line);
+            break;
+          case 'duplicate':
+            s.upsertLineError.run(
+              outcome.line,
+              outcome.id,
+              run,
+              'duplicate_id',
+              `duplicate id "${outcome.id}": line ${outcome.firstLine} already has it; this line was not sent`,
+              now,
+            );
+            break;
+          case 'done':
+            if (outcome.response !== null) {
+              const usage = outcome.response.usage;
+              s.upsertResponse.run({
+                hash: outcome.hash,
+                endpoint: outcome.endpoint,
+                status: outcome.response.status,
+                requestId: outcome.response.requestId,
+                body: outcome.response.bodyText,
+                promptTokens: usage?.promptTokens ?? null,
+                completionTokens: usage?.completionTokens ?? null,
+                totalTokens: usage?.totalTokens ?? null,
+                now,
+              });
+            }
+            s.upsertRecord.run({
+              id: outcome.id,
+              line: outcome.line,
+              run,
+              endpoint: outcome.endpoint,
+              hash: outcome.hash,
+              status: 'done',
+              retryable: 0,
+              attempts: outcome.attempts,
+              httpStatus: outcome.response?.status ?? null,
+              code: null,
+              message: null,
+              cached: outcome.response === null ? 1 : 0,
+              trimmed: outcome.trimmed ? 1 : 0,
+              latency: outcome.response === null ? null : Math.round(outcome.response.latencyMs),
+              now,
+            });
+            s.clearLineError.run(outcome.line);
+            break;
+          case 'failed':
+            s.upsertRecord.run({
+              id: outcome.id,
+              line: outcome.line,
+              run,
+              endpoint: outcome.endpoint,
+              hash: outcome.hash,
+              status: 'failed',
+              retryable: outcome.retryable ? 1 : 0,
+              attempts: outcome.attempts,
+              httpStatus: outcome.httpStatus,
+              code: outcome.code,
+              message: outcome.message,
+              cached: 0,
+              trimmed: outcome.trimmed ? 1 : 0,
+              latency: null,
+              now,
+            });
+            s.clearLineError.run(outcome.line);
+            break;
+        }
+      }
+      s.updateRun.run({ ...counters, run });
+    })();
+  }
+
+  recordSample(run: number, sample: MemorySample): void {
+    this.statements.insertSample.run(run, sample.t, sample.rss, sample.heapUsed, sample.batchSize, sample.concurrency, sample.state, sample.done);
+  }
+
+  recordEvent(run: number, kind: string, detail: Record<string, unknown>): void {
+    this.statements.insertEvent.run(run, Date.now(), kind, JSON.stringify(detail));
+  }
+
+  /** Idempotent: releases the lock (if ours), checkpoints the WAL into the main file and closes. */
+  close(): void {
+    if (!this.db.open) return;
+    try {
+      if (this.locked) releaseLock(this.db);
+    } finally {
+      try {
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        // another reader may hold the WAL; SQLite checkpoints it later
+      }
+      this.db.close();
+    }
+  }
+}

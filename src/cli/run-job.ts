@@ -1,0 +1,165 @@
+// Wires one run: options -> input -> checkpoint -> provider -> engine -> summary. Loaded only when a run command runs.
+import type { Command } from 'commander';
+import { publicOptions, resolveRunOptions, type RunOptions } from '../config/run-options.js';
+import { ExitCode, type MemsafeError } from '../errors.js';
+import type { Mode } from '../input/record.js';
+import { watchStopSignals } from './signals.js';
+import { tuneV8 } from './v8-tuning.js';
+
+export async function runJob(command: Command, fixedMode: Mode | undefined): Promise<number> {
+  const options = resolveRunOptions(command, fixedMode);
+  const { gc } = tuneV8(); // before undici is imported below
+  const [{ createLogger }, { createProgress }, { formatSummary, summaryJson }, { secretRedactor }] = await Promise.all([
+    import('../ui/logger.js'),
+    import('../ui/progress.js'),
+    import('../ui/summary.js'),
+    import('../ui/secrets.js'),
+  ]);
+  const secrets = [options.apiKey, ...options.headers.map(([, value]) => value)].filter((value): value is string => value !== undefined);
+  const redact = secretRedactor(secrets);
+  const log = createLogger({ level: options.logLevel, file: options.logFile, secrets });
+  try {
+    const [{ openInput }, { loadTokenCounter }] = await Promise.all([import('../input/open-input.js'), import('../input/tokens.js')]);
+    const { defaultModelFor } = await import('../provider/create-provider.js');
+    const exactTokens = options.dryRun || options.tpm !== undefined || options.maxContextTokens !== undefined;
+    const normalise = {
+      mode: options.mode,
+      model: options.model ?? defaultModelFor(options.provider),
+      maxContextTokens: options.maxContextTokens,
+      textField: options.textField,
+      tokenCounter: await loadTokenCounter(exactTokens),
+    };
+    const input = openInput(options.input, { maxLineBytes: options.maxLineBytes });
+    if (options.dryRun) {
+      const { dryRun } = await import('../engine/dry-run.js');
+      const report = await dryRun(input, normalise, options.limit);
+      process.stdout.write(`${JSON.stringify({ dry_run: true, ...snake(report) })}\n`);
+      return report.invalid > 0 ? ExitCode.someFailed : ExitCode.ok;
+    }
+    return await execute(options, input, normalise, { log, redact, gc, createProgress, formatSummary, summaryJson });
+  } finally {
+    log.close();
+  }
+}
+
+type Tools = {
+  log: import('../ui/logger.js').RunLogger;
+  redact: (text: string) => string;
+  gc: (() => void) | undefined;
+  createProgress: typeof import('../ui/progress.js').createProgress;
+  formatSummary: typeof import('../ui/summary.js').formatSummary;
+  summaryJson: typeof import('../ui/summary.js').summaryJson;
+};
+
+async function execute(
+  options: RunOptions,
+  input: import('../input/open-input.js').InputSource,
+  normalise: import('../input/normalise.js').NormaliseOptions,
+  tools: Tools,
+): Promise<number> {
+  const [{ CheckpointStore }, { createProvider }, { Engine }, v8] = await Promise.all([
+    import('../checkpoint/store.js'),
+    import('../provider/create-provider.js'),
+    import('../engine/engine.js'),
+    import('node:v8'),
+  ]);
+  const logger = tools.log.logger;
+  let store: import('../checkpoint/store.js').CheckpointStore | undefined;
+  let provider: Awaited<ReturnType<typeof createProvider>> | undefined;
+  const signals = watchStopSignals((name, hard) =>
+    logger.warn({ signal: name }, hard ? `${name} again: aborting requests in flight` : `${name}: finishing requests in flight, then stopping (${name} again to abort)`),
+  );
+  try {
+    store = CheckpointStore.open(options.db);
+    store.lock();
+    provider = await createProvider({
+      provider: options.provider,
+      baseUrl: options.baseUrl,
+      apiKey: options.apiKey,
+      headers: options.headers,
+      timeoutMs: options.timeoutMs,
+      maxResponseBytes: options.maxResponseBytes,
+      connections: options.concurrency,
+      keepAlive: options.keepAlive,
+      mock: { latencyMs: options.mock.latencyMs, failRate: options.mock.failRate, ...(options.mock.responseBytes === undefined ? {} : { responseBytes: options.mock.responseBytes }) },
+    });
+    logger.info({ input: options.input, checkpoint: options.db, provider: provider.name, baseUrl: provider.baseUrl, mode: options.mode }, 'run started');
+    const progress = tools.createProgress({
+      stream: process.stderr,
+      tty: process.stderr.isTTY === true,
+      enabled: options.progress,
+      totalBytes: input.totalBytes,
+      logger,
+      logOutput: tools.log.output,
+    });
+    const engine = new Engine(
+      {
+        options,
+        store,
+        input,
+        provider,
+        normalise,
+        logger,
+        redact: tools.redact,
+        gc: tools.gc,
+        writeHeapSnapshot: (dir) => v8.writeHeapSnapshot(`${dir.replace(/\/+$/, '')}/memsafe-${process.pid}-${Date.now()}.heapsnapshot`),
+        recordedOptions: publicOptions(options),
+        onProgress: (snapshot) => progress.update({ ...snapshot, done: snapshot.done - snapshot.cached }),
+      },
+      { stop: signals.stop, abort: signals.abort },
+    );
+    const result = await engine.execute();
+    progress.stop();
+    const error: MemsafeError | undefined = result.error;
+    const hint = error?.hint ?? (result.exitCode === ExitCode.halted ? 'Run the same command again to resume where it stopped.' : null);
+    store.finishRun(result.run, {
+      status: result.status,
+      exitCode: result.exitCode,
+      counters: result.counters,
+      finalRss: result.finalRss,
+      haltReason: result.haltReason ?? (error === undefined ? null : tools.redact(error.message)),
+    });
+    if (error !== undefined) logger.error({ code: error.code }, tools.redact(error.message));
+    const summary = {
+      status: result.status,
+      exitCode: result.exitCode,
+      checkpoint: options.db,
+      input: options.input,
+      elapsedMs: result.elapsedMs,
+      records: {
+        read: result.counters.recordsRead,
+        done: result.counters.done,
+        failed: result.counters.failed,
+        skipped: result.counters.skipped,
+        cacheHits: result.counters.cacheHits,
+      },
+      requests: result.counters.requests,
+      retries: result.counters.retries,
+      throttled: result.counters.throttled,
+      memory: {
+        initialRss: result.initialRss,
+        peakRss: result.counters.peakRss,
+        finalRss: result.finalRss,
+        maxMemory: options.maxMemoryBytes,
+        warnMemory: options.warnMemoryBytes,
+      },
+      breakerTrips: result.counters.breakerTrips,
+      breakerResets: result.counters.breakerResets,
+      haltReason: result.haltReason ?? (error === undefined ? null : tools.redact(error.message)),
+      hint,
+    };
+    tools.log.output.flushSync();
+    if (options.json) process.stdout.write(`${tools.summaryJson(summary)}\n`);
+    else process.stderr.write(tools.formatSummary(summary));
+    return result.exitCode;
+  } finally {
+    signals.dispose();
+    input.close();
+    await provider?.close().catch(() => undefined);
+    store?.close();
+  }
+}
+
+function snake(report: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(report).map(([key, value]) => [key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), value]));
+}

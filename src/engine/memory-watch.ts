@@ -1,0 +1,72 @@
+// Samples this process's memory on an unref'd timer (and on demand at batch boundaries), feeds the governor,
+// and hands out a full sample at least once a second for the checkpoint.
+import type { MemorySample } from '../checkpoint/store.js';
+import type { Governor, GovernorDecision } from './governor.js';
+
+export interface MemoryReading {
+  readonly rss: number;
+  readonly heapUsed: number;
+}
+
+export interface MemoryWatchOptions {
+  readonly intervalMs?: number;
+  readonly sampleEveryMs?: number;
+  readonly read?: () => MemoryReading;
+  readonly readRss?: () => number;
+  readonly now?: () => number;
+  /** Every reading, with the governor's decision. */
+  readonly onReading?: (rss: number, decision: GovernorDecision) => void;
+  /** A full sample, at most every sampleEveryMs. */
+  readonly onSample?: (sample: Omit<MemorySample, 'batchSize' | 'concurrency' | 'state' | 'done'>) => void;
+}
+
+export class MemoryWatch {
+  private timer: NodeJS.Timeout | undefined;
+  private lastSampleAt = Number.NEGATIVE_INFINITY;
+  private readonly intervalMs: number;
+  private readonly sampleEveryMs: number;
+  private readonly readRss: () => number;
+  private readonly read: () => MemoryReading;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly governor: Governor,
+    private readonly options: MemoryWatchOptions = {},
+  ) {
+    this.intervalMs = options.intervalMs ?? 250;
+    this.sampleEveryMs = options.sampleEveryMs ?? 1000;
+    // rss() alone is cheap; the full memoryUsage() walks the heap spaces, so only the samples use it.
+    this.readRss = options.readRss ?? (() => process.memoryUsage.rss());
+    this.read = options.read ?? (() => process.memoryUsage());
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => this.check(), this.intervalMs);
+    this.timer.unref();
+    this.check();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One reading now: at every batch boundary and on every tick. */
+  check(): GovernorDecision {
+    const now = this.now();
+    let rss: number;
+    if (now - this.lastSampleAt >= this.sampleEveryMs) {
+      const reading = this.read();
+      rss = reading.rss;
+      this.lastSampleAt = now;
+      this.options.onSample?.({ t: now, rss, heapUsed: reading.heapUsed });
+    } else {
+      rss = this.readRss();
+    }
+    const decision = this.governor.observe(rss);
+    this.options.onReading?.(rss, decision);
+    return decision;
+  }
+}

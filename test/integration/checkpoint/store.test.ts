@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CheckpointStore, type RunCounters } from '../../../src/checkpoint/store.js';
+import { CheckpointLockedError, FatalError } from '../../../src/errors.js';
+
+const counters: RunCounters = {
+  recordsRead: 0, done: 0, failed: 0, skipped: 0, requests: 0, cacheHits: 0, retries: 0, throttled: 0, peakRss: 0, breakerTrips: 0, breakerResets: 0,
+};
+const response = { status: 200, requestId: 'req-1', bodyText: '{"ok":true}', usage: { promptTokens: 3, completionTokens: 4, totalTokens: 7 }, latencyMs: 12 };
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memsafe-store-'));
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('CheckpointStore', () => {
+  it('creates the checkpoint readable by its owner only, in WAL mode', () => {
+    const file = path.join(dir, 'a.memsafe.db');
+    const store = CheckpointStore.open(file);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    store.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  });
+
+  it('commits outcomes in one transaction and answers lookups by id and by request hash', () => {
+    const store = CheckpointStore.open(path.join(dir, 'b.db'));
+    store.lock();
+    const run = store.startRun({ mode: 'cache', input: 'in.jsonl', options: {}, initialRss: 1 });
+    store.commit(run, [
+      { kind: 'done', id: 'a', line: 1, endpoint: '/v1/chat/completions', hash: 'h1', response, attempts: 1, trimmed: false },
+      { kind: 'done', id: 'b', line: 2, endpoint: '/v1/chat/completions', hash: 'h1', response: null, attempts: 0, trimmed: false },
+      { kind: 'failed', id: 'c', line: 3, endpoint: null, hash: null, code: 'invalid_json', message: 'bad', httpStatus: null, retryable: false, attempts: 0, trimmed: false },
+      { kind: 'duplicate', id: 'a', line: 4, firstLine: 1 },
+    ], { ...counters, done: 2, failed: 2 });
+    const found = store.lookup(['a', 'b', 'c', 'zzz']);
+    expect([...found.keys()].sort()).toEqual(['a', 'b', 'c']);
+    expect(found.get('a')).toMatchObject({ status: 'done', hash: 'h1', seenRun: run, line: 1 });
+    expect(found.get('c')).toMatchObject({ status: 'failed', retryable: false, responseAt: null });
+    expect([...store.cachedResponses(['h1', 'h2']).keys()]).toEqual(['h1']);
+    store.close();
+  });
+
+  it('refuses a second live writer with exit code 4 naming the holder pid, and takes over a dead one', async () => {
+    const file = path.join(dir, 'c.db');
+    CheckpointStore.open(file).close();
+    // A live process holds the lock.
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+    const db = new Database(file);
+    db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('lock', ?)").run(JSON.stringify({ pid: holder.pid, host: os.hostname(), startedAt: Date.now() }));
+    db.close();
+    const store = CheckpointStore.open(file);
+    try {
+      expect(() => store.lock()).toThrow(CheckpointLockedError);
+      expect(() => store.lock()).toThrow(new RegExp(`pid ${holder.pid}`));
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((resolve) => holder.once('exit', resolve));
+    }
+    expect(() => store.lock()).not.toThrow(); // the holder is dead: its lock is stale
+    store.close();
+  });
+
+  it('marks runs left "running" by a dead process as crashed', () => {
+    const file = path.join(dir, 'd.db');
+    CheckpointStore.open(file).close();
+    const db = new Database(file);
+    db.prepare("INSERT INTO runs (started_at, pid, mode, status, options) VALUES (1, 999999999, 'cache', 'running', '{}')").run();
+    db.close();
+    const store = CheckpointStore.open(file);
+    store.lock();
+    store.close();
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare('SELECT status FROM runs').get()).toEqual({ status: 'crashed' });
+    check.close();
+  });
+
+  it('refuses a file that is not a memsafe checkpoint and leaves it untouched', () => {
+    const foreign = path.join(dir, 'other.db');
+    const db = new Database(foreign);
+    db.exec('CREATE TABLE users (id INTEGER)');
+    db.close();
+    const before = fs.readFileSync(foreign);
+    expect(() => CheckpointStore.open(foreign)).toThrow(FatalError);
+    expect(fs.readFileSync(foreign).equals(before)).toBe(true);
+    const text = path.join(dir, 'notes.db');
+    fs.writeFileSync(text, 'hello, not sqlite at all '.repeat(100));
+    expect(() => CheckpointStore.open(text)).toThrow(/not a SQLite database|not a memsafe/);
+  });
+});

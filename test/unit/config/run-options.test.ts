@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { defaultCheckpointPath, memoryThresholds } from '../../../src/config/run-options.js';
+import { UsageError } from '../../../src/errors.js';
+
+const MB = 1024 * 1024;
+const GB = 1024 * MB;
+
+describe('memoryThresholds', () => {
+  it('defaults to 1.5 GB, warning at two thirds, on a large machine', () => {
+    expect(memoryThresholds(undefined, undefined, 24 * GB)).toEqual({ maxMemoryBytes: 1.5 * GB, warnMemoryBytes: 1 * GB });
+  });
+  it('protects a 512 MB container with 75% of its limit', () => {
+    expect(memoryThresholds(undefined, undefined, 512 * MB)).toEqual({ maxMemoryBytes: 384 * MB, warnMemoryBytes: 256 * MB });
+  });
+  it('reads percentages of the limit', () => {
+    expect(memoryThresholds({ kind: 'percent', percent: 50 }, { kind: 'percent', percent: 75 }, 1 * GB)).toEqual({
+      warnMemoryBytes: 512 * MB,
+      maxMemoryBytes: 768 * MB,
+    });
+  });
+  it('refuses a warning line at or above the breaker', () => {
+    expect(() => memoryThresholds({ kind: 'bytes', bytes: 2 * GB }, { kind: 'bytes', bytes: 1 * GB }, 24 * GB)).toThrow(UsageError);
+  });
+});
+
+describe('defaultCheckpointPath', () => {
+  it.each([
+    ['data/prompts.jsonl', 'data/prompts.memsafe.db'],
+    ['data/prompts.jsonl.gz', 'data/prompts.memsafe.db'],
+    ['in.json', 'in.memsafe.db'],
+    ['noext', 'noext.memsafe.db'],
+  ])('%s -> %s', (input, expected) => expect(defaultCheckpointPath(input)).toBe(expected));
+  it('needs --db for stdin', () => expect(() => defaultCheckpointPath('-')).toThrow(/--db/));
+});
