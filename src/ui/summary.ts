@@ -1,0 +1,117 @@
+// The end-of-run summary: a few human lines on stderr that end with what to do next, or one JSON document on
+// stdout with --json (snake_case keys, a stable contract for scripts and cron wrappers).
+import { formatBytes, formatDuration } from '../config/units.js';
+import { ExitCode } from '../errors.js';
+
+export interface RunSummary {
+  status: string;
+  exitCode: number;
+  checkpoint: string;
+  input: string;
+  elapsedMs: number;
+  records: { read: number; done: number; failed: number; skipped: number; cacheHits: number };
+  requests: number;
+  retries: number;
+  throttled: number;
+  memory: { initialRss: number; peakRss: number; finalRss: number; maxMemory: number; warnMemory: number };
+  breakerTrips: number;
+  breakerResets: number;
+  haltReason: string | null;
+  /** What to do next, from the engine; printed before the hints the summary derives itself. */
+  hint: string | null;
+}
+
+const count = new Intl.NumberFormat('en-US');
+
+/** Human summary for stderr, 6–10 lines, ending with a newline. */
+export function formatSummary(summary: RunSummary): string {
+  const { records, memory } = summary;
+  const lines = [
+    `memsafe: ${summary.status} after ${formatDuration(summary.elapsedMs)} (exit ${summary.exitCode})`,
+    row(
+      'records',
+      [
+        `${count.format(records.read)} read`,
+        `${count.format(records.done)} done`,
+        `${count.format(records.failed)} failed`,
+        `${count.format(records.skipped)} skipped`,
+        `${count.format(records.cacheHits)} cache hits`,
+      ].join(' · '),
+    ),
+    row(
+      'requests',
+      `${count.format(summary.requests)} (${count.format(summary.retries)} retries, ${count.format(summary.throttled)} throttled)`,
+    ),
+    row(
+      'memory',
+      `peak ${formatBytes(memory.peakRss)} of ${formatBytes(memory.maxMemory)} max (warn at ${formatBytes(memory.warnMemory)})` +
+        ` · start ${formatBytes(memory.initialRss)} · end ${formatBytes(memory.finalRss)}` +
+        (summary.breakerTrips > 0 || summary.breakerResets > 0
+          ? ` · breaker ${plural(summary.breakerTrips, 'trip')}, ${plural(summary.breakerResets, 'reset')}`
+          : ''),
+    ),
+  ];
+  if (summary.haltReason !== null) lines.push(row('halted', summary.haltReason));
+  lines.push(row('input', summary.input), row('checkpoint', summary.checkpoint));
+  for (const step of nextSteps(summary)) lines.push(row('next', step));
+  return `${lines.join('\n')}\n`;
+}
+
+/** What the user should do now, most specific first, without repeats. */
+export function nextSteps(summary: RunSummary): string[] {
+  const steps = new Set<string>();
+  if (summary.hint !== null && summary.hint.trim() !== '') steps.add(summary.hint.trim());
+  const resumable: number[] = [ExitCode.halted, ExitCode.sigint, ExitCode.sigterm];
+  if (resumable.includes(summary.exitCode)) steps.add('run the same command again to resume');
+  if (summary.records.failed > 0) {
+    steps.add(`memsafe export --db ${shellQuote(summary.checkpoint)} --errors to see the failed records`);
+  }
+  return [...steps];
+}
+
+/** The summary as one JSON document for stdout (--json), ending with a newline. */
+export function summaryJson(summary: RunSummary): string {
+  const { records, memory } = summary;
+  const document = {
+    status: summary.status,
+    exit_code: summary.exitCode,
+    checkpoint: summary.checkpoint,
+    input: summary.input,
+    elapsed_ms: Math.round(summary.elapsedMs),
+    records: {
+      read: records.read,
+      done: records.done,
+      failed: records.failed,
+      skipped: records.skipped,
+      cache_hits: records.cacheHits,
+    },
+    requests: summary.requests,
+    retries: summary.retries,
+    throttled: summary.throttled,
+    memory: {
+      initial_rss_bytes: memory.initialRss,
+      peak_rss_bytes: memory.peakRss,
+      final_rss_bytes: memory.finalRss,
+      max_memory_bytes: memory.maxMemory,
+      warn_memory_bytes: memory.warnMemory,
+    },
+    breaker_trips: summary.breakerTrips,
+    breaker_resets: summary.breakerResets,
+    halt_reason: summary.haltReason,
+    hint: summary.hint,
+  };
+  return `${JSON.stringify(document)}\n`;
+}
+
+function row(label: string, text: string): string {
+  return `  ${label.padEnd(11)}${text}`;
+}
+
+function plural(value: number, noun: string): string {
+  return `${count.format(value)} ${noun}${value === 1 ? '' : 's'}`;
+}
+
+/** A path as it can be pasted into a POSIX shell. */
+export function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}
