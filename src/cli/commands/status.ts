@@ -1,4 +1,47 @@
-// Placeholder until the command is implemented.
-import type { Command } from 'commander';
+// `memsafe status`: what a checkpoint holds and how its last runs ended. Reads only, so it works during a run.
+import { type Command, Option } from 'commander';
+import { z } from 'zod';
+import type { StatusSnapshot } from '../../checkpoint/queries.js';
+import { fields } from '../../config/fields.js';
+import { validateOptions } from '../../config/validate.js';
+import { ExitCode } from '../../errors.js';
+import { action } from '../action.js';
 
-export function registerStatus(_program: Command): void {}
+const statusOptions = z.object({
+  db: fields.text(),
+  json: z.boolean().optional(),
+  runs: fields.integer(0),
+});
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('show done and failed records and the last runs of a checkpoint (safe during a run)')
+    .addOption(new Option('--db <file>', 'checkpoint file to read').makeOptionMandatory())
+    .addOption(new Option('--json', 'print one JSON object for scripts instead of the table'))
+    .addOption(new Option('--runs <n>', 'how many of the latest runs to list').default('10'))
+    .action(
+      action(async (_options: unknown, command: Command) => {
+        const options = validateOptions(command, statusOptions);
+        const fs = await import('node:fs');
+        const path = await import('node:path');
+        const { openCheckpoint } = await import('../../checkpoint/open.js');
+        const { readStatusSnapshot } = await import('../../checkpoint/queries.js');
+        const { renderStatus, statusJson } = await import('../../output/status-view.js');
+        const db = openCheckpoint(options.db, { create: false, readonly: true });
+        let snapshot: StatusSnapshot;
+        try {
+          snapshot = readStatusSnapshot(db, options.runs);
+        } finally {
+          db.close();
+        }
+        // The -wal file holds commits not yet folded into the main file: part of the checkpoint's size.
+        const sizeBytes = [options.db, `${options.db}-wal`]
+          .map((file) => fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0)
+          .reduce((sum, size) => sum + size, 0);
+        const report = { checkpoint: { path: path.resolve(options.db), sizeBytes }, ...snapshot };
+        process.stdout.write(options.json === true ? `${JSON.stringify(statusJson(report))}\n` : renderStatus(report));
+        return ExitCode.ok;
+      }),
+    );
+}

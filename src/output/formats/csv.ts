@@ -1,0 +1,51 @@
+// CSV for spreadsheets, RFC 4180: CRLF line ends; a field with a comma, quote or line break is quoted, quotes doubled.
+import type { DoneRecord, FailedLine } from '../../checkpoint/queries.js';
+import type { ExportFormat, RowFormat } from '../export.js';
+import { chatAnswer } from './jsonl.js';
+
+export type CsvValue = string | number | boolean | null;
+
+const NEEDS_QUOTES = /[",\r\n]/;
+
+export function csvField(value: CsvValue): string {
+  if (value === null) return '';
+  const text = String(value);
+  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export function csvLine(values: readonly CsvValue[]): string {
+  return `${values.map(csvField).join(',')}\r\n`;
+}
+
+export const csvRecordRows: RowFormat<DoneRecord> = {
+  header: () => csvLine(['id', 'line', 'status', 'content', 'prompt_tokens', 'completion_tokens', 'cached', 'trimmed']),
+  row(record) {
+    const answer = chatAnswer(record);
+    return csvLine([
+      record.id,
+      record.line,
+      'done',
+      answer.content,
+      answer.promptTokens,
+      answer.completionTokens,
+      record.cached,
+      record.trimmed,
+    ]);
+  },
+};
+
+export const csvErrorRows: RowFormat<FailedLine> = {
+  header: () => csvLine(['id', 'line', 'code', 'message', 'http_status', 'retryable', 'attempts']),
+  row: (failure) =>
+    csvLine([
+      failure.id,
+      failure.line,
+      failure.code,
+      failure.message,
+      failure.httpStatus,
+      failure.retryable,
+      failure.attempts,
+    ]),
+};
+
+export const csvFormat: ExportFormat = { records: csvRecordRows, errors: csvErrorRows };

@@ -1,0 +1,124 @@
+// What `memsafe status` prints: a compact table for people, a stable JSON shape for cron jobs and scripts.
+import type { RecordCounts, RunSummary } from '../checkpoint/queries.js';
+import { formatBytes, formatDuration } from '../config/units.js';
+
+export interface StatusReport {
+  readonly checkpoint: { readonly path: string; readonly sizeBytes: number };
+  readonly counts: RecordCounts;
+  readonly runsTotal: number;
+  /** Newest first. */
+  readonly runs: readonly RunSummary[];
+}
+
+function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** snake_case, times as ISO 8601 UTC, durations and sizes as plain numbers; runs newest first. */
+export function statusJson(report: StatusReport): Record<string, unknown> {
+  return {
+    checkpoint: { path: report.checkpoint.path, size_bytes: report.checkpoint.sizeBytes },
+    done: report.counts.done,
+    failed: report.counts.failed,
+    retryable: report.counts.retryable,
+    line_errors: report.counts.lineErrors,
+    runs_total: report.runsTotal,
+    runs: report.runs.map((run) => ({
+      id: run.id,
+      status: run.status,
+      exit_code: run.exitCode,
+      started_at: isoOrNull(run.startedAt),
+      ended_at: isoOrNull(run.endedAt),
+      duration_ms: run.endedAt === null ? null : Math.max(0, run.endedAt - run.startedAt),
+      pid: run.pid,
+      mode: run.mode,
+      input: run.input,
+      records_read: run.recordsRead,
+      done: run.done,
+      failed: run.failed,
+      skipped: run.skipped,
+      requests: run.requests,
+      cache_hits: run.cacheHits,
+      retries: run.retries,
+      throttled: run.throttled,
+      peak_rss_bytes: run.peakRssBytes,
+      breaker_trips: run.breakerTrips,
+      halt_reason: run.haltReason,
+    })),
+  };
+}
+
+const counted = new Intl.NumberFormat('en-US');
+
+function number(value: number): string {
+  return counted.format(value);
+}
+
+function pad2(value: number): string {
+  return String(value).padStart(2, '0');
+}
+
+/** Local time to the minute: enough to find a run in cron's logs. */
+function localTime(ms: number): string {
+  const date = new Date(ms);
+  return `${date.getFullYear()}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())} ${pad2(date.getHours())}:${pad2(date.getMinutes())}`;
+}
+
+interface Column {
+  readonly title: string;
+  readonly alignRight?: boolean;
+  readonly cell: (run: RunSummary) => string;
+}
+
+function columns(now: number): readonly Column[] {
+  return [
+    { title: 'RUN', alignRight: true, cell: (run) => String(run.id) },
+    { title: 'STARTED', cell: (run) => localTime(run.startedAt) },
+    { title: 'TOOK', alignRight: true, cell: (run) => formatDuration((run.endedAt ?? now) - run.startedAt) },
+    { title: 'STATUS', cell: (run) => run.status },
+    { title: 'EXIT', alignRight: true, cell: (run) => (run.exitCode === null ? '-' : String(run.exitCode)) },
+    { title: 'DONE', alignRight: true, cell: (run) => number(run.done) },
+    { title: 'FAILED', alignRight: true, cell: (run) => number(run.failed) },
+    { title: 'SKIPPED', alignRight: true, cell: (run) => number(run.skipped) },
+    { title: 'RETRIES', alignRight: true, cell: (run) => number(run.retries) },
+    { title: '429s', alignRight: true, cell: (run) => number(run.throttled) },
+    { title: 'PEAK RSS', alignRight: true, cell: (run) => (run.peakRssBytes === null ? '-' : formatBytes(run.peakRssBytes)) },
+    { title: 'TRIPS', alignRight: true, cell: (run) => number(run.breakerTrips) },
+    { title: 'HALT', cell: (run) => run.haltReason ?? '' },
+  ];
+}
+
+export function renderRunTable(runs: readonly RunSummary[], now: number): string[] {
+  const table = columns(now);
+  const cells = runs.map((run) => table.map((column) => column.cell(run)));
+  const widths = table.map((column, index) => Math.max(column.title.length, ...cells.map((row) => row[index]?.length ?? 0)));
+  const format = (row: readonly string[]): string =>
+    row
+      .map((text, index) => {
+        const width = widths[index] ?? 0;
+        return table[index]?.alignRight === true ? text.padStart(width) : text.padEnd(width);
+      })
+      .join('  ')
+      .trimEnd();
+  return [format(table.map((column) => column.title)), ...cells.map(format)];
+}
+
+export function renderStatus(report: StatusReport, now: number = Date.now()): string {
+  const { counts } = report;
+  const failedDetail: string[] = [];
+  if (counts.retryable > 0) failedDetail.push(`${number(counts.retryable)} will be retried`);
+  if (counts.lineErrors > 0) failedDetail.push(`${number(counts.lineErrors)} duplicate-id lines`);
+  const failed = `${number(counts.failed)} failed${failedDetail.length > 0 ? ` (${failedDetail.join(', ')})` : ''}`;
+  const lines = [
+    `checkpoint  ${report.checkpoint.path} (${formatBytes(report.checkpoint.sizeBytes)})`,
+    `records     ${number(counts.done)} done, ${failed}`,
+  ];
+  if (report.runsTotal === 0) {
+    lines.push('runs        none yet');
+  } else {
+    const shown = report.runs.length < report.runsTotal ? `last ${report.runs.length} of ${report.runsTotal}` : `${report.runsTotal}`;
+    lines.push(`runs        ${shown}, newest first`);
+    if (report.runs.length > 0) lines.push('', ...renderRunTable(report.runs, now).map((line) => `  ${line}`));
+  }
+  return `${lines.join('\n')}\n`;
+}
