@@ -1,0 +1,144 @@
+// `npm run bench`: runs each benchmark scenario (a list; each produces markdown tables), prints the tables,
+// and writes them into docs/BENCHMARKS.md. Inputs live in a temp dir removed at the end; every child process
+// and server has a time limit; all traffic stays on 127.0.0.1. See docs/BENCHMARKS.md "## Method".
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { writeChatInput } from './bench/input.mjs';
+import { ROOT } from './bench/contenders.mjs';
+import { updateBenchmarksDoc } from './bench/docs.mjs';
+import { HELP, parseBenchOptions, selects } from './bench/options.mjs';
+import { machineInfo, machineLine } from './bench/report.mjs';
+import { cacheScenario } from './bench/scenario-cache.mjs';
+import { pressureScenario } from './bench/scenario-pressure.mjs';
+import { startBenchServer } from './bench/server-process.mjs';
+
+/**
+ * Add a scenario here: `{id, title, contenders: string[], run(ctx) -> Promise<{markdown}>}`; its docs block is
+ * `<!-- bench:<id>:start/end -->`. ctx (createContext): options, tmpDir, log(text), childEnv, wants(scenario,
+ * contender), cellTimeoutMs(records), track(child), input(count) -> path, startServer({responseBytes}).
+ */
+const SCENARIOS = [cacheScenario, pressureScenario];
+const DOC = path.join(ROOT, 'docs/BENCHMARKS.md');
+/** Not a credential: the bench server accepts anything, and the SDK refuses to start without a key. */
+const PLACEHOLDER_KEY = 'sk-bench-local-not-a-key';
+
+function log(message) {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+/** The environment of every contender: nothing from the caller's MEMSAFE_/OPENAI_ settings leaks in. */
+function contenderEnv() {
+  const env = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith('MEMSAFE_') || key.startsWith('OPENAI_') || key === 'NODE_OPTIONS') continue;
+    env[key] = value;
+  }
+  return { ...env, OPENAI_API_KEY: PLACEHOLDER_KEY };
+}
+
+function createContext(options, tmpDir, resources) {
+  const inputs = new Map();
+  return {
+    options,
+    tmpDir,
+    log,
+    childEnv: contenderEnv(),
+    wants: (scenarioId, contenderId) => selects(options.only, scenarioId, contenderId),
+    cellTimeoutMs: (records) => options.cellTimeoutMs ?? 120_000 + records * 2,
+    track(child) {
+      resources.children.add(child);
+      child.once('exit', () => resources.children.delete(child));
+    },
+    /** The generated chat input of `count` records, written once and shared by every contender. */
+    input(count) {
+      if (!inputs.has(count)) {
+        const file = path.join(tmpDir, `chat-${count}.jsonl`);
+        log(`generating ${count} chat records`);
+        inputs.set(count, writeChatInput(file, count).then(() => file));
+      }
+      return inputs.get(count);
+    },
+    async startServer(serverOptions) {
+      const server = await startBenchServer(serverOptions);
+      resources.servers.add(server);
+      return server;
+    },
+  };
+}
+
+/** By default only a full run (default sizes, every contender) replaces the numbers in the docs. */
+function writesDocs(options, scenario, ctx) {
+  if (options.docs !== 'auto') return options.docs === 'force';
+  const reduced = options.quick || options.sizes !== undefined || options.pressureRecords !== undefined;
+  const partial = scenario.contenders.some((contender) => !ctx.wants(scenario.id, contender));
+  return !reduced && !partial;
+}
+
+async function cleanUp(tmpDir, resources) {
+  for (const child of resources.children) child.kill('SIGKILL');
+  for (const server of resources.servers) await server.stop().catch(() => {});
+  fs.rmSync(tmpDir, { recursive: true, force: true });
+}
+
+async function main() {
+  const scenarioIds = SCENARIOS.map((scenario) => scenario.id);
+  let options;
+  try {
+    options = parseBenchOptions(process.argv.slice(2), SCENARIOS);
+  } catch (error) {
+    process.stderr.write(`bench: ${error.message}\nRun \`npm run bench -- --help\` for the options.\n`);
+    return 2;
+  }
+  if (options.help) {
+    process.stdout.write(HELP.replace('{scenarios}', scenarioIds.join(', ')));
+    return 0;
+  }
+
+  const selected = SCENARIOS.filter((scenario) => selects(options.only, scenario.id));
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'memsafe-bench-'));
+  const resources = { children: new Set(), servers: new Set(), stopping: false };
+  const ctx = createContext(options, tmpDir, resources);
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+    process.once(signal, () => {
+      log(`${signal}: stopping`);
+      resources.stopping = true;
+      void cleanUp(tmpDir, resources).finally(() => process.exit(code));
+    });
+  }
+
+  let exitCode = 0;
+  const skippedDocs = [];
+  try {
+    for (const scenario of selected) {
+      log(`scenario ${scenario.id}`);
+      let markdown;
+      let failed = false;
+      try {
+        ({ markdown } = await scenario.run(ctx));
+      } catch (error) {
+        if (resources.stopping) break; // the signal handler cleans up and exits
+        failed = true;
+        exitCode = 1;
+        markdown = `Scenario failed: ${error instanceof Error ? error.message : String(error)}`;
+        log(markdown);
+      }
+      const block = `_${machineLine(machineInfo())}_\n\n${markdown}`;
+      process.stdout.write(`## ${scenario.title}\n\n${block}\n\n`);
+      if (!failed && writesDocs(options, scenario, ctx)) {
+        const how = updateBenchmarksDoc(DOC, scenario.id, scenario.title, block);
+        log(`docs/BENCHMARKS.md: ${how} block bench:${scenario.id}`);
+      } else if (options.docs !== 'never') {
+        skippedDocs.push(scenario.id);
+      }
+    }
+    if (skippedDocs.length > 0) {
+      log(`docs/BENCHMARKS.md not updated for ${skippedDocs.join(', ')} (failed, or not a full run; --write-docs forces it)`);
+    }
+  } finally {
+    await cleanUp(tmpDir, resources);
+  }
+  return exitCode;
+}
+
+process.exitCode = await main();
