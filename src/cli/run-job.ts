@@ -119,7 +119,11 @@ async function execute(
       finalRss: result.finalRss,
       haltReason: result.haltReason ?? (error === undefined ? null : tools.redact(error.message)),
     });
-    if (error !== undefined) logger.error({ code: error.code }, tools.redact(error.message));
+    if (error !== undefined) {
+      logger.error({ code: error.code }, tools.redact(error.message));
+      tools.log.output.flushSync();
+      process.stderr.write(`memsafe: ${tools.redact(error.message)}\n${error.hint === undefined ? '' : `  ${error.hint}\n`}`);
+    }
     const summary = {
       status: result.status,
       exitCode: result.exitCode,

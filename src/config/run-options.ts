@@ -44,6 +44,7 @@ export function addRunOptions(command: Command, withMode: boolean): Command {
     .addOption(new Option('--max-context-tokens <n>', 'trim long messages to N tokens, keeping system and newest turns').env(env('MAX_CONTEXT_TOKENS')))
     .addOption(new Option('--warn-memory <size>', 'RSS where batches shrink (default: 2/3 of --max-memory)').env(env('WARN_MEMORY')))
     .addOption(new Option('--max-memory <size>', 'RSS breaker: halt cleanly with exit 75 (default: 1.5GB or 75% of the memory limit)').env(env('MAX_MEMORY')))
+    .addOption(new Option('--breaker-wait <duration>', 'after the breaker trips, how long to wait for memory to fall before halting').env(env('BREAKER_WAIT')).default('10s'))
     .addOption(new Option('--heap-snapshot-dir <dir>', 'write a V8 heap snapshot here when the breaker trips').env(env('HEAP_SNAPSHOT_DIR')))
     .addOption(new Option('--text-field <name>', 'embeddings: the field that holds the text').env(env('TEXT_FIELD')).default('text'))
     .addOption(new Option('--max-batch-tokens <n>', 'embeddings: tokens per request at most').env(env('MAX_BATCH_TOKENS')))
@@ -72,7 +73,7 @@ const schema = z.object({
   provider: fields.choice(PROVIDERS),
   baseUrl: optional(fields.url()),
   model: optional(fields.text()),
-  header: z.union([fields.header(), z.array(fields.header())]).optional(),
+  header: z.array(fields.header()).optional(),
   concurrency: fields.integer(1, 10_000),
   batchSize: fields.integer(1, 10_000),
   minBatchSize: optional(fields.integer(1, 10_000)),
@@ -90,6 +91,7 @@ const schema = z.object({
   maxContextTokens: optional(fields.integer(1)),
   warnMemory: optional(fields.size()),
   maxMemory: optional(fields.size()),
+  breakerWait: fields.duration(),
   heapSnapshotDir: optional(fields.text()),
   textField: fields.text(),
   maxBatchTokens: optional(fields.integer(1)),
@@ -132,6 +134,7 @@ export interface RunOptions {
   readonly warnMemoryBytes: number;
   readonly maxMemoryBytes: number;
   readonly memoryLimit: MemoryLimit;
+  readonly breakerWaitMs: number;
   readonly heapSnapshotDir: string | undefined;
   readonly textField: string;
   readonly maxBatchTokens: number | undefined;
@@ -161,7 +164,6 @@ export function resolveRunOptions(command: Command, fixedMode: Mode | undefined,
   }
   const memoryLimit = detectMemoryLimit();
   const { warnMemoryBytes, maxMemoryBytes } = memoryThresholds(raw.warnMemory, raw.maxMemory, memoryLimit.bytes);
-  const headers = raw.header === undefined ? [] : Array.isArray(raw.header[0]) ? (raw.header as [string, string][]) : [raw.header as [string, string]];
   return {
     mode,
     input: raw.input,
@@ -170,7 +172,7 @@ export function resolveRunOptions(command: Command, fixedMode: Mode | undefined,
     baseUrl: raw.baseUrl ?? providerBaseUrlFromEnv(raw.provider, environment),
     apiKey: raw.provider === 'openai' ? nonEmpty(environment['OPENAI_API_KEY']) : undefined,
     model: raw.model,
-    headers,
+    headers: raw.header ?? [],
     concurrency: raw.concurrency,
     batchSize,
     minBatchSize,
@@ -189,6 +191,7 @@ export function resolveRunOptions(command: Command, fixedMode: Mode | undefined,
     warnMemoryBytes,
     maxMemoryBytes,
     memoryLimit,
+    breakerWaitMs: raw.breakerWait,
     heapSnapshotDir: raw.heapSnapshotDir,
     textField: raw.textField,
     maxBatchTokens: raw.maxBatchTokens,

@@ -1,5 +1,6 @@
 // The pipeline: read a bounded window of lines, plan each against the checkpoint, dispatch what must be sent,
 // commit results batch by batch, and obey the memory governor. One Engine per run.
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { CheckpointStore, FailedOutcome, Outcome, RunCounters } from '../checkpoint/store.js';
 import type { RunOptions } from '../config/run-options.js';
@@ -10,7 +11,7 @@ import type { Job, ParsedLine } from '../input/record.js';
 import type { Provider, ProviderResponse } from '../provider/provider.js';
 import { CommitBuffer } from './commit-buffer.js';
 import { Dispatcher, type DispatchStats, type SendResult } from './dispatcher.js';
-import { BREAKER_WAITS_MS, breakerVerdict, Governor, type GovernorState } from './governor.js';
+import { breakerVerdict, breakerWaits, Governor, type GovernorState } from './governor.js';
 import { MemoryWatch } from './memory-watch.js';
 import { idOf, planBatch, type Plan } from './planner.js';
 import { AdaptiveConcurrency, ConcurrencyGate } from './adaptive-concurrency.js';
@@ -109,6 +110,8 @@ export class Engine {
     private readonly control: EngineControl,
   ) {
     const o = parts.options;
+    // Every request and every waiter listens on this signal; their number is bounded by --concurrency, not 10.
+    setMaxListeners(0, this.requests.signal);
     this.governor = new Governor({
       warnBytes: o.warnMemoryBytes,
       maxBytes: o.maxMemoryBytes,
@@ -354,7 +357,7 @@ export class Engine {
       const file = this.safely(() => this.parts.writeHeapSnapshot?.(o.heapSnapshotDir as string));
       if (file !== undefined) log.warn({ file }, 'heap snapshot written');
     }
-    for (const waitMs of BREAKER_WAITS_MS) {
+    for (const waitMs of breakerWaits(o.breakerWaitMs)) {
       this.parts.gc?.();
       try {
         await sleep(waitMs, this.control.stop);

@@ -66,10 +66,19 @@ export class Governor {
 }
 
 /**
- * After the breaker stops intake and everything is committed: wait and re-sample with backoff for at most
- * ~10 s. Resumes when a reading falls below the warning line, otherwise halts. Pure schedule, injected clock.
+ * After the breaker stops intake and everything is committed: wait and re-sample with doubling waits that add
+ * up to `totalMs` (--breaker-wait, 10 s by default). Resumes when a reading falls below the warning line.
  */
-export const BREAKER_WAITS_MS: readonly number[] = [250, 500, 1000, 2000, 2500, 3750];
+export function breakerWaits(totalMs: number, firstMs = 250): number[] {
+  const waits: number[] = [];
+  let left = totalMs;
+  for (let wait = firstMs; left > 0; wait *= 2) {
+    const next = Math.min(wait, left);
+    waits.push(next);
+    left -= next;
+  }
+  return waits;
+}
 
 export function breakerVerdict(rssBytes: number, warnBytes: number): 'resume' | 'wait' {
   return rssBytes < warnBytes ? 'resume' : 'wait';

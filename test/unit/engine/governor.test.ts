@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { breakerVerdict, Governor } from '../../../src/engine/governor.js';
+import { breakerVerdict, breakerWaits, Governor } from '../../../src/engine/governor.js';
 
 const MB = 1024 * 1024;
 const limits = { warnBytes: 100 * MB, maxBytes: 150 * MB, batchSize: 32, minBatchSize: 4, concurrency: 16 };
@@ -49,5 +49,16 @@ describe('Governor', () => {
   it('resumes after a breaker only below the warning line', () => {
     expect(breakerVerdict(99 * MB, 100 * MB)).toBe('resume');
     expect(breakerVerdict(100 * MB, 100 * MB)).toBe('wait');
+  });
+});
+
+describe('breakerWaits', () => {
+  it.each([
+    [10_000, [250, 500, 1000, 2000, 4000, 2250]],
+    [500, [250, 250]],
+    [0, []],
+  ])('%i ms -> %j', (total, waits) => {
+    expect(breakerWaits(total)).toEqual(waits);
+    expect(waits.reduce((a, b) => a + b, 0)).toBe(total);
   });
 });
