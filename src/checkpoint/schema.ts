@@ -105,6 +105,18 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX events_run ON events(run_id, t);
   `,
+  `
+  -- Embedding vectors, one per distinct text per model (and per option that changes the vector), shared by
+  -- every record that holds that text. A done embeddings record's responses.body is a manifest that lists
+  -- its vectors' keys in input order (see src/checkpoint/embedding-manifest.ts).
+  CREATE TABLE vectors (
+    key        TEXT PRIMARY KEY,               -- sha256 of canonical {model, dimensions, normalize, text}
+    model      TEXT NOT NULL,
+    dim        INTEGER NOT NULL,
+    data       BLOB NOT NULL,                  -- dim little-endian float32 values
+    created_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

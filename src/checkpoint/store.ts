@@ -16,7 +16,7 @@ export interface StoredRecord {
   readonly responseAt: number | null;
 }
 
-/** A record completed by this run, from the API (`response`) or from the response cache (`response: null`). */
+/** A record completed by this run; `response: null` when the checkpoint already holds the answer under `hash`. */
 export interface DoneOutcome {
   readonly kind: 'done';
   readonly id: string;
@@ -24,6 +24,8 @@ export interface DoneOutcome {
   readonly endpoint: Endpoint;
   readonly hash: string;
   readonly response: ProviderResponse | null;
+  /** Answered without an API call of its own (response cache, or a shared embedding). */
+  readonly cached: boolean;
   readonly attempts: number;
   readonly trimmed: boolean;
 }
@@ -57,7 +59,16 @@ export interface DuplicateOutcome {
   readonly firstLine: number;
 }
 
-export type Outcome = DoneOutcome | FailedOutcome | SeenOutcome | DuplicateOutcome;
+/** An embedding vector for one distinct text; committed with (before) the records that use it. */
+export interface VectorOutcome {
+  readonly kind: 'vector';
+  readonly key: string;
+  readonly model: string;
+  readonly dim: number;
+  readonly data: Buffer;
+}
+
+export type Outcome = DoneOutcome | FailedOutcome | SeenOutcome | DuplicateOutcome | VectorOutcome;
 
 export interface RunCounters {
   recordsRead: number;
@@ -120,6 +131,8 @@ export class CheckpointStore {
         peak_rss = @peakRss, breaker_trips = @breakerTrips, breaker_resets = @breakerResets WHERE id = @run`),
       insertSample: db.prepare(`INSERT INTO samples (run_id, t, rss, heap_used, batch_size, concurrency, state, done)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertVector: db.prepare('INSERT OR IGNORE INTO vectors (key, model, dim, data, created_at) VALUES (?, ?, ?, ?, ?)'),
+      vectorDim: db.prepare('SELECT dim FROM vectors WHERE model = ? LIMIT 1'),
       insertEvent: db.prepare('INSERT INTO events (run_id, t, kind, detail) VALUES (?, ?, ?, ?)'),
     };
   }
@@ -185,6 +198,24 @@ export class CheckpointStore {
     return found;
   }
 
+  /** Which of these vector keys are stored, with their dimension. */
+  storedVectors(keys: readonly string[]): Map<string, number> {
+    const found = new Map<string, number>();
+    for (let start = 0; start < keys.length; start += LOOKUP_CHUNK) {
+      const chunk = keys.slice(start, start + LOOKUP_CHUNK);
+      const rows = this.inQuery('vectors', chunk.length, (list) => `SELECT key, dim FROM vectors WHERE key IN (${list})`).all(...chunk) as {
+        key: string;
+        dim: number;
+      }[];
+      for (const row of rows) found.set(row.key, row.dim);
+    }
+    return found;
+  }
+
+  storedDimension(model: string): number | undefined {
+    return (this.statements.vectorDim.get(model) as { dim: number } | undefined)?.dim;
+  }
+
   private inQuery(name: string, count: number, sql: (list: string) => string): Database.Statement {
     const key = `${name}:${count}`;
     let statement = this.lookupStatements.get(key);
@@ -202,6 +233,9 @@ export class CheckpointStore {
     this.db.transaction(() => {
       for (const outcome of outcomes) {
         switch (outcome.kind) {
+          case 'vector':
+            s.insertVector.run(outcome.key, outcome.model, outcome.dim, outcome.data, now);
+            break;
           case 'seen':
             s.markSeen.run(run, outcome.line, outcome.id);
             s.clearLineError.run(outcome.line);
@@ -243,9 +277,9 @@ export class CheckpointStore {
               httpStatus: outcome.response?.status ?? null,
               code: null,
               message: null,
-              cached: outcome.response === null ? 1 : 0,
+              cached: outcome.cached ? 1 : 0,
               trimmed: outcome.trimmed ? 1 : 0,
-              latency: outcome.response === null ? null : Math.round(outcome.response.latencyMs),
+              latency: outcome.response === null || outcome.cached ? null : Math.round(outcome.response.latencyMs),
               now,
             });
             s.clearLineError.run(outcome.line);

@@ -22,7 +22,7 @@ export class CommitBuffer {
 
   add(outcome: Outcome): void {
     this.outcomes.push(outcome);
-    if (outcome.kind !== 'seen') this.results++;
+    if (outcome.kind !== 'seen' && outcome.kind !== 'vector') this.results++;
     if (this.results >= this.batchSize() || this.outcomes.length >= MAX_SEEN_PER_COMMIT) {
       this.flush();
     } else if (this.timer === undefined) {

@@ -15,6 +15,7 @@ import { breakerVerdict, breakerWaits, Governor, type GovernorState } from './go
 import { MemoryWatch } from './memory-watch.js';
 import { idOf, planBatch, type Plan } from './planner.js';
 import { AdaptiveConcurrency, ConcurrencyGate } from './adaptive-concurrency.js';
+import { EmbeddingPacker } from './embedding-packer.js';
 import { ServerPause, TokenBucket } from './rate-limit.js';
 import { sleep } from './retry.js';
 
@@ -91,6 +92,8 @@ export class Engine {
   private readonly watch: MemoryWatch;
   private readonly buffer: CommitBuffer;
   private readonly dispatcher: Dispatcher;
+  /** Embeddings mode: texts of many records share one request. */
+  private readonly packer: EmbeddingPacker | undefined;
   private readonly concurrency: AdaptiveConcurrency;
   private readonly gate: ConcurrencyGate;
   private readonly requests = new AbortController();
@@ -133,6 +136,7 @@ export class Engine {
       onRetry: (job, error, attempt, delayMs) =>
         parts.logger.debug({ id: job.id, line: job.line, code: error.code, attempt, delayMs }, `retrying: ${parts.redact(error.message)}`),
     });
+    this.packer = o.mode === 'embeddings' ? this.createPacker() : undefined;
     this.buffer = new CommitBuffer(
       (outcomes) => this.write(outcomes),
       () => this.governor.batchSize(),
@@ -205,6 +209,7 @@ export class Engine {
       if (atLimit) break;
     }
     if (batch.length > 0 && this.stopReason === undefined) await this.intake(batch);
+    this.packer?.flush();
   }
 
   /** Plans one intake batch against the checkpoint and dispatches what must be sent. */
@@ -248,10 +253,11 @@ export class Engine {
         this.buffer.add({ kind: 'seen', id: plan.id, line: plan.line });
         return;
       case 'cached':
-        this.complete(plan.job, null, 0);
+        this.complete(plan.job, null, 0, true);
         return;
       case 'send':
-        this.track(this.send(plan.job));
+        if (this.packer !== undefined) this.packer.submit(plan.job);
+        else this.track(this.send(plan.job));
         return;
     }
   }
@@ -259,7 +265,7 @@ export class Engine {
   private async send(job: Job): Promise<void> {
     const leader = this.inFlightByHash.get(job.hash);
     if (leader !== undefined) {
-      if (await leader) return this.complete(job, null, 0);
+      if (await leader) return this.complete(job, null, 0, true);
       if (this.stopReason !== undefined) return this.forget(job);
     }
     let settle!: (ok: boolean) => void;
@@ -276,7 +282,7 @@ export class Engine {
   }
 
   private settle(job: Job, result: SendResult): void {
-    if (result.ok) return this.complete(job, result.response, result.attempts);
+    if (result.ok) return this.complete(job, result.response, result.attempts, false);
     const error = result.error;
     if (error.code === 'MS_ABORTED') return this.forget(job);
     if (error.scope === 'run') return this.fail(error, job);
@@ -300,10 +306,30 @@ export class Engine {
     this.buffer.add(outcome);
   }
 
-  private complete(job: Job, response: ProviderResponse | null, attempts: number): void {
+  private complete(job: Job, response: ProviderResponse | null, attempts: number, cached: boolean): void {
     this.counters.done++;
-    if (response === null) this.counters.cacheHits++;
-    this.buffer.add({ kind: 'done', id: job.id, line: job.line, endpoint: job.endpoint, hash: job.hash, response, attempts, trimmed: job.trimmed });
+    if (cached) this.counters.cacheHits++;
+    this.buffer.add({ kind: 'done', id: job.id, line: job.line, endpoint: job.endpoint, hash: job.hash, response, cached, attempts, trimmed: job.trimmed });
+  }
+
+  private createPacker(): EmbeddingPacker {
+    const o = this.parts.options;
+    return new EmbeddingPacker({
+      packSize: () => this.governor.batchSize(),
+      maxBatchTokens: o.maxBatchTokens,
+      normalize: o.normalize,
+      storedVectors: (keys) => this.parts.store.storedVectors(keys),
+      storedDimension: (model) => this.parts.store.storedDimension(model),
+      send: (job) => this.dispatcher.send(job, this.requests.signal),
+      track: (work) => this.track(work),
+      add: (outcome) => this.buffer.add(outcome),
+      commit: () => this.buffer.flush(),
+      complete: (job, response, cached) => this.complete(job, response, 0, cached),
+      fail: (job, error, exhausted, attempts) => this.settle(job, { ok: false, error, exhausted, attempts }),
+      fatal: (error, job, exhausted, attempts) => this.settle(job, { ok: false, error, exhausted, attempts }),
+      forget: (job) => this.forget(job),
+      stopping: () => this.stopReason !== undefined,
+    });
   }
 
   /** A job that will not finish in this run: it stays as it was in the checkpoint, for the next run. */
@@ -416,7 +442,7 @@ export class Engine {
       return;
     }
     for (const outcome of outcomes) {
-      if (this.pendingIds.get(outcome.id) === outcome.line) this.pendingIds.delete(outcome.id);
+      if (outcome.kind !== 'vector' && this.pendingIds.get(outcome.id) === outcome.line) this.pendingIds.delete(outcome.id);
     }
     this.progress();
   }

@@ -34,8 +34,8 @@ describe('CheckpointStore', () => {
     store.lock();
     const run = store.startRun({ mode: 'cache', input: 'in.jsonl', options: {}, initialRss: 1 });
     store.commit(run, [
-      { kind: 'done', id: 'a', line: 1, endpoint: '/v1/chat/completions', hash: 'h1', response, attempts: 1, trimmed: false },
-      { kind: 'done', id: 'b', line: 2, endpoint: '/v1/chat/completions', hash: 'h1', response: null, attempts: 0, trimmed: false },
+      { kind: 'done', id: 'a', line: 1, endpoint: '/v1/chat/completions', hash: 'h1', response, cached: false, attempts: 1, trimmed: false },
+      { kind: 'done', id: 'b', line: 2, endpoint: '/v1/chat/completions', hash: 'h1', response: null, cached: true, attempts: 0, trimmed: false },
       { kind: 'failed', id: 'c', line: 3, endpoint: null, hash: null, code: 'invalid_json', message: 'bad', httpStatus: null, retryable: false, attempts: 0, trimmed: false },
       { kind: 'duplicate', id: 'a', line: 4, firstLine: 1 },
     ], { ...counters, done: 2, failed: 2 });
