@@ -1,0 +1,210 @@
+// Turns what went wrong in one HTTP call into a ProviderError whose scope tells the engine what to do:
+// retry it (retryable), fail this record (record), or stop the run (run).
+import { parseRetryAfter, type HeaderBag } from '../engine/retry.js';
+import { ProviderError } from '../errors.js';
+
+export interface CallContext {
+  /** Base URL of the provider, for messages (credentials and query removed by displayUrl). */
+  readonly baseUrl: string;
+  /** Full URL of the call. */
+  readonly url: string;
+  /** Values that must never appear in a message: the API key and header values. */
+  readonly secrets: readonly string[];
+}
+
+/** Code the engine turns into a run-level FatalError when the last attempt still cannot connect. */
+export const CONNECT_REFUSED = 'MS_CONNECT_REFUSED';
+/** Code of a call cut short because the run is stopping. */
+export const ABORTED = 'MS_ABORTED';
+
+const MESSAGE_CHARS = 300;
+const RETRYABLE_4XX = new Set([408, 409, 425, 429]);
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+const RESETS = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+/** A non-2xx answer. `bodyText` may be cut short (error bodies are read only up to a small cap). */
+export function classifyStatus(status: number, headers: HeaderBag, bodyText: string, context: CallContext, nowMs = Date.now()): ProviderError {
+  const server = serverError(bodyText);
+  const detail = server.message === undefined ? '' : `: ${clip(redact(server.message, context.secrets))}`;
+  const where = displayUrl(context.url);
+  const code = `http_${status}`;
+  const base = displayUrl(context.baseUrl);
+
+  if (status === 401) {
+    return new ProviderError(`Authentication failed (HTTP 401) at ${base}`, {
+      code, scope: 'run', status,
+      hint: 'Check that OPENAI_API_KEY (or the auth --header) is set and valid for this server and --base-url.',
+    });
+  }
+  if (status === 403) {
+    return new ProviderError(`Permission denied (HTTP 403) at ${base}`, {
+      code, scope: 'run', status,
+      hint: 'Check that the API key has access to this model and endpoint (project, organisation, region).',
+    });
+  }
+  if (status === 402 || (status === 429 && isQuotaError(server))) {
+    return new ProviderError(`Quota exhausted (HTTP ${status}${status === 429 ? ' insufficient_quota' : ''}) at ${base}`, {
+      code, scope: 'run', status,
+      hint: "Check the account's plan, billing and usage limits; retrying will not help until the quota is raised.",
+    });
+  }
+  if (status === 429 || status >= 500 || RETRYABLE_4XX.has(status)) {
+    const retryAfterMs = parseRetryAfter(headers, nowMs);
+    const what = status === 429 ? 'rate limited, HTTP 429' : `HTTP ${status}`;
+    return new ProviderError(`Server answered ${what} from ${where}${detail}`, {
+      code, scope: 'retryable', status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
+  }
+  if (status >= 300 && status < 400) {
+    const location = firstHeader(headers, 'location');
+    return new ProviderError(`Redirected (HTTP ${status}) from ${where}${location === undefined ? '' : ` to ${displayUrl(location)}`}`, {
+      code, scope: 'record', status, hint: 'Use the final URL as --base-url.',
+    });
+  }
+  return new ProviderError(`Request rejected (HTTP ${status}) by ${where}${detail}`, { code, scope: 'record', status });
+}
+
+/** An error thrown while connecting, sending or reading (undici or node errors). */
+export function classifyTransportError(error: unknown, context: CallContext): ProviderError {
+  const code = errorCode(error);
+  const where = displayUrl(context.url);
+  const reason = code ?? (error instanceof Error ? error.message : 'unknown error');
+  if (code !== undefined && CONNECT_FAILURES.has(code)) {
+    return new ProviderError(`Cannot connect to ${displayUrl(context.baseUrl)} (${code})`, {
+      code: CONNECT_REFUSED, scope: 'retryable', cause: error,
+      hint: 'Is the server running, and are --base-url and HTTPS_PROXY / NO_PROXY right?',
+    });
+  }
+  if (code !== undefined && (code.startsWith('ERR_TLS') || code.includes('CERT') || code.includes('SIGNATURE'))) {
+    return new ProviderError(`TLS failure talking to ${displayUrl(context.baseUrl)} (${code})`, {
+      code: 'tls_error', scope: 'run', cause: error,
+      hint: 'Check the server certificate, or set NODE_EXTRA_CA_CERTS to your CA bundle.',
+    });
+  }
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new ProviderError(`Timed out connecting to ${displayUrl(context.baseUrl)}`, { code: 'connect_timeout', scope: 'retryable', cause: error });
+  }
+  if (code !== undefined && TIMEOUTS.has(code)) {
+    return new ProviderError(`Timed out waiting for ${where} (${code})`, { code: 'timeout', scope: 'retryable', cause: error });
+  }
+  if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+    return bodyTruncated(context, error);
+  }
+  if (code !== undefined && RESETS.has(code)) {
+    return new ProviderError(`Connection to ${where} was closed mid-request (${code})`, { code: 'connection_reset', scope: 'retryable', cause: error });
+  }
+  return new ProviderError(`Request to ${where} failed (${clip(redact(reason, context.secrets))})`, { code: 'network_error', scope: 'retryable', cause: error });
+}
+
+export function timeoutError(timeoutMs: number, context: CallContext): ProviderError {
+  return new ProviderError(`No complete answer from ${displayUrl(context.url)} within ${timeoutMs} ms (--timeout)`, { code: 'timeout', scope: 'retryable' });
+}
+
+/** The run is stopping (its signal fired): the record stays pending and is sent again on resume. */
+export function abortedError(context: CallContext, cause: unknown): ProviderError {
+  return new ProviderError(`Request to ${displayUrl(context.url)} aborted`, { code: ABORTED, scope: 'retryable', cause });
+}
+
+export function responseTooLarge(limitBytes: number, context: CallContext): ProviderError {
+  return new ProviderError(`Response from ${displayUrl(context.url)} is larger than --max-response-bytes (${limitBytes} bytes)`, {
+    code: 'response_too_large', scope: 'record',
+  });
+}
+
+export function bodyTruncated(context: CallContext, cause?: unknown): ProviderError {
+  return new ProviderError(`Response from ${displayUrl(context.url)} was cut short`, {
+    code: 'body_truncated', scope: 'retryable', ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/** A 2xx answer that is not the JSON object expected (a proxy's HTML page, a half-written body). */
+export function invalidBody(status: number, reason: string, context: CallContext): ProviderError {
+  return new ProviderError(`Invalid response from ${displayUrl(context.url)} (HTTP ${status}): ${reason}`, { code: 'invalid_response', scope: 'retryable', status });
+}
+
+/** 429s and timeouts are the server saying "too much": adaptive concurrency cuts on them (quota 429s are run-scoped). */
+export function isThrottle(error: unknown): boolean {
+  if (!(error instanceof ProviderError) || error.scope !== 'retryable') return false;
+  return error.status === 429 || error.code === 'timeout' || error.code === 'connect_timeout';
+}
+
+interface ServerErrorFields {
+  readonly message: string | undefined;
+  readonly code: string | undefined;
+  readonly type: string | undefined;
+}
+
+/** The message of OpenAI (`{error:{message,type,code}}`), Ollama (`{error:"..."}`) and FastAPI (`{detail}`) error bodies. */
+export function serverError(bodyText: string): ServerErrorFields {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bodyText);
+  } catch {
+    const text = bodyText.trim();
+    return { message: text === '' ? undefined : text, code: undefined, type: undefined };
+  }
+  const record = asRecord(parsed);
+  const error = record?.['error'];
+  if (typeof error === 'string') return { message: error, code: undefined, type: undefined };
+  const nested = asRecord(error);
+  if (nested !== undefined) {
+    return { message: stringOf(nested['message']), code: stringOf(nested['code']), type: stringOf(nested['type']) };
+  }
+  const detail = record?.['detail'];
+  const message = stringOf(record?.['message']) ?? (detail === undefined ? undefined : typeof detail === 'string' ? detail : JSON.stringify(detail));
+  return { message, code: stringOf(record?.['code']), type: stringOf(record?.['type']) };
+}
+
+function isQuotaError(server: ServerErrorFields): boolean {
+  return server.code === 'insufficient_quota' || server.type === 'insufficient_quota';
+}
+
+/** Replaces secrets, and anything shaped like an OpenAI key (401 bodies echo a masked key), with `***`. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('***');
+  return out.replace(/\bsk-[A-Za-z0-9_*.-]{4,}/g, 'sk-***');
+}
+
+/** A URL fit for messages: no user:password, no query string (some gateways take keys there). */
+export function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    parsed.search = '';
+    parsed.hash = '';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/** `code` of the error, its cause, or the first of an AggregateError's errors (node's happy-eyeballs connect). */
+function errorCode(error: unknown, depth = 0): string | undefined {
+  if (depth > 4 || typeof error !== 'object' || error === null) return undefined;
+  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === 'string' && code !== 'UND_ERR' && code !== 'ABORT_ERR') return code;
+  const inner = errorCode(cause, depth + 1);
+  if (inner !== undefined) return inner;
+  return Array.isArray(errors) ? errorCode(errors[0], depth + 1) : undefined;
+}
+
+function firstHeader(headers: HeaderBag, name: string): string | undefined {
+  const value = headers[name];
+  return typeof value === 'string' ? value : value?.[0];
+}
+
+function clip(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > MESSAGE_CHARS ? `${flat.slice(0, MESSAGE_CHARS)}…` : flat;
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function stringOf(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
+}
