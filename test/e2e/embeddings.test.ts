@@ -1,0 +1,134 @@
+// Embeddings over real HTTP: packed requests, answers matched by index, each distinct text sent once,
+// kill and resume without re-embedding, and one refused text isolated by bisection.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decodeVector } from '../../src/checkpoint/embedding-manifest.js';
+import { mockEmbedding } from '../../src/provider/mock-answers.js';
+import { collect, runCli, spawnCli } from '../helpers/cli.js';
+import { query, tempDir } from '../helpers/checkpoint.js';
+import { type FaultServer, startFaultServer } from '../helpers/fault-server.js';
+
+let dir: string;
+let server: FaultServer | undefined;
+beforeEach(() => {
+  dir = tempDir('embed');
+});
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const args = (input: string, db: string, url: string, extra: string[] = []) => [
+  'embeddings', '--input', input, '--db', db, '--base-url', `${url}/v1`, '--model', 'embed-test', '--concurrency', '4',
+  '--batch-size', '64', '--no-progress', '--log-level', 'warn', '--json', ...extra,
+];
+
+const textsOf = (request: { json: unknown }): string[] => {
+  const input = (request.json as { input?: unknown }).input;
+  return Array.isArray(input) ? (input as string[]) : [String(input)];
+};
+
+/** Every fifth text repeats an earlier one, so dedup has work to do. */
+const textFor = (i: number) => (i % 5 === 4 ? `text number ${i - 4}` : `text number ${i}`);
+
+interface StoredVector {
+  id: string;
+  body: string;
+}
+
+function storedVectors(db: string): Map<string, number[]> {
+  const rows = query<StoredVector>(db, "SELECT r.id, p.body FROM records r JOIN responses p ON p.hash = r.hash WHERE r.status = 'done'");
+  const vectors = new Map(query<{ key: string; data: Buffer }>(db, 'SELECT key, data FROM vectors').map((row) => [row.key, decodeVector(row.data)]));
+  return new Map(rows.map((row) => [row.id, vectors.get((JSON.parse(row.body) as { vectors: string[] }).vectors[0] ?? '') ?? []]));
+}
+
+describe('embeddings', () => {
+  it('embeds 20k texts in packs, stores what the server returned for each text, survives a kill, sends each text once', async () => {
+    const count = 20_000;
+    const input = path.join(dir, 'texts.jsonl');
+    fs.writeFileSync(input, `${Array.from({ length: count }, (_, i) => JSON.stringify({ id: `t${i}`, text: textFor(i) })).join('\n')}\n`);
+    const db = path.join(dir, 'texts.memsafe.db');
+    // The server answers multi-text packs in reversed order: only matching by `index` stores the right vectors.
+    server = await startFaultServer({ behaviour: () => ({ slowMs: 2 }) });
+    const first = spawnCli(args(input, db, server.url));
+    const firstDone = collect(first);
+    for (let i = 0; i < 600 && (server.requests.length < 60); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    first.kill('SIGKILL');
+    await firstDone;
+    const committed = new Set(query<{ id: string }>(db, "SELECT id FROM records WHERE status = 'done'").map((row) => row.id));
+    expect(committed.size).toBeGreaterThan(0);
+    expect(committed.size).toBeLessThan(count);
+    const committedTexts = new Set([...committed].map((id) => textFor(Number(id.slice(1)))));
+    const before = server.requests.length;
+
+    const second = await runCli(args(input, db, server.url));
+    expect(second.code, second.stderr).toBe(0);
+
+    // No committed text was embedded again after the kill.
+    const resent = server.requests.slice(before).flatMap(textsOf).filter((text) => committedTexts.has(text));
+    expect(resent).toEqual([]);
+    // Every distinct text was sent once, apart from the packs in flight at the kill.
+    const sent = server.requests.flatMap(textsOf);
+    const distinct = new Set(Array.from({ length: count }, (_, i) => textFor(i)));
+    expect(new Set(sent)).toEqual(distinct);
+    expect(sent.length - distinct.size).toBeLessThanOrEqual(4 * 64 + 64);
+    // Several texts per request.
+    expect(server.requests.length).toBeLessThan(count / 10);
+
+    const vectors = storedVectors(db);
+    expect(vectors.size).toBe(count);
+    for (const [id, vector] of vectors) {
+      const expected = Float32Array.from(mockEmbedding(textFor(Number(id.slice(1)))));
+      expect(vector, id).toEqual([...expected]);
+    }
+    const summary = JSON.parse(second.stdout) as { records: { cache_hits: number; skipped: number } };
+    expect(summary.records.cache_hits).toBeGreaterThan(0);
+  });
+
+  it('isolates one text the server refuses with 400 in about log2(pack) extra requests; its neighbours are stored', async () => {
+    const input = path.join(dir, 'poison.jsonl');
+    fs.writeFileSync(input, Array.from({ length: 32 }, (_, i) => JSON.stringify({ id: `p${i}`, text: i === 13 ? 'POISON text' : `fine text ${i}` })).join('\n'));
+    const db = path.join(dir, 'poison.db');
+    server = await startFaultServer({
+      behaviour: (request) =>
+        request.body.includes('POISON') ? { status: 400, body: { error: { message: "This model's maximum context length is 8192 tokens", code: 'context_length_exceeded' } } } : 'ok',
+    });
+    const result = await runCli(args(input, db, server.url, ['--batch-size', '32']));
+    expect(result.code, result.stderr).toBe(3);
+    const failed = query<{ id: string; error_message: string; http_status: number }>(db, "SELECT id, error_message, http_status FROM records WHERE status = 'failed'");
+    expect(failed).toEqual([{ id: 'p13', http_status: 400, error_message: expect.stringContaining('maximum context length') }]);
+    expect(query<{ n: number }>(db, "SELECT count(*) AS n FROM records WHERE status = 'done'")[0]?.n).toBe(31);
+    // One pack of 32, then bisection: 2 requests per level for 5 levels at most.
+    expect(server.requests.length).toBeLessThanOrEqual(1 + 2 * Math.log2(32));
+  });
+
+  it('a vector of another dimension is an error, not silent storage', async () => {
+    const input = path.join(dir, 'dims.jsonl');
+    fs.writeFileSync(input, `${JSON.stringify({ id: 'a', text: 'alpha' })}\n`);
+    const db = path.join(dir, 'dims.db');
+    server = await startFaultServer();
+    expect((await runCli(args(input, db, server.url))).code).toBe(0);
+    await server.close();
+    server = await startFaultServer({
+      behaviour: () => ({ status: 200, body: { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [1, 2, 3] }], model: 'embed-test' } }),
+    });
+    fs.appendFileSync(input, `${JSON.stringify({ id: 'b', text: 'beta' })}\n`);
+    const result = await runCli(args(input, db, server.url));
+    expect(result.code).toBe(3);
+    const [row] = query<{ id: string; error_code: string }>(db, "SELECT id, error_code FROM records WHERE status = 'failed'");
+    expect(row).toEqual({ id: 'b', error_code: 'dimension_mismatch' });
+  });
+
+  it('--normalize stores unit-length vectors', async () => {
+    const input = path.join(dir, 'norm.jsonl');
+    fs.writeFileSync(input, `${JSON.stringify({ id: 'a', text: 'alpha' })}\n${JSON.stringify({ id: 'b', text: ['beta', 'gamma'] })}\n`.replace('"text":["beta","gamma"]', '"text":"beta"'));
+    const db = path.join(dir, 'norm.db');
+    server = await startFaultServer();
+    expect((await runCli(args(input, db, server.url, ['--normalize']))).code).toBe(0);
+    for (const vector of storedVectors(db).values()) {
+      expect(Math.sqrt(vector.reduce((sum, value) => sum + value * value, 0))).toBeCloseTo(1, 5);
+    }
+  });
+});
