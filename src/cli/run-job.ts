@@ -3,6 +3,13 @@ import type { Command } from 'commander';
 import { publicOptions, resolveRunOptions, type RunOptions } from '../config/run-options.js';
 import { ExitCode, type MemsafeError } from '../errors.js';
 import type { Mode } from '../input/record.js';
+import type { CheckpointStore } from '../checkpoint/store.js';
+import type { InputSource } from '../input/open-input.js';
+import type { NormaliseOptions } from '../input/normalise.js';
+import type { Provider } from '../provider/provider.js';
+import type { RunLogger } from '../ui/logger.js';
+import type { createProgress } from '../ui/progress.js';
+import type { formatSummary, summaryJson } from '../ui/summary.js';
 import { watchStopSignals } from './signals.js';
 import { tuneV8 } from './v8-tuning.js';
 
@@ -42,35 +49,36 @@ export async function runJob(command: Command, fixedMode: Mode | undefined): Pro
   }
 }
 
-type Tools = {
-  log: import('../ui/logger.js').RunLogger;
+// Type-only imports are erased: these modules still load lazily, inside runJob.
+interface Tools {
+  log: RunLogger;
   redact: (text: string) => string;
   gc: (() => void) | undefined;
-  createProgress: typeof import('../ui/progress.js').createProgress;
-  formatSummary: typeof import('../ui/summary.js').formatSummary;
-  summaryJson: typeof import('../ui/summary.js').summaryJson;
-};
+  createProgress: typeof createProgress;
+  formatSummary: typeof formatSummary;
+  summaryJson: typeof summaryJson;
+}
 
 async function execute(
   options: RunOptions,
-  input: import('../input/open-input.js').InputSource,
-  normalise: import('../input/normalise.js').NormaliseOptions,
+  input: InputSource,
+  normalise: NormaliseOptions,
   tools: Tools,
 ): Promise<number> {
-  const [{ CheckpointStore }, { createProvider }, { Engine }, v8] = await Promise.all([
+  const [checkpoint, { createProvider }, { Engine }, v8] = await Promise.all([
     import('../checkpoint/store.js'),
     import('../provider/create-provider.js'),
     import('../engine/engine.js'),
     import('node:v8'),
   ]);
   const logger = tools.log.logger;
-  let store: import('../checkpoint/store.js').CheckpointStore | undefined;
-  let provider: Awaited<ReturnType<typeof createProvider>> | undefined;
+  let store: CheckpointStore | undefined;
+  let provider: Provider | undefined;
   const signals = watchStopSignals((name, hard) =>
     logger.warn({ signal: name }, hard ? `${name} again: aborting requests in flight` : `${name}: finishing requests in flight, then stopping (${name} again to abort)`),
   );
   try {
-    store = CheckpointStore.open(options.db);
+    store = checkpoint.CheckpointStore.open(options.db);
     store.lock();
     provider = await createProvider({
       provider: options.provider,
@@ -110,6 +118,7 @@ async function execute(
     );
     const result = await engine.execute();
     progress.stop();
+    if (options.unload || result.stopReason === 'breaker') await unloadModels(provider, result.models, logger);
     const error: MemsafeError | undefined = result.error;
     const hint = error?.hint ?? (result.exitCode === ExitCode.halted ? 'Run the same command again to resume where it stopped.' : null);
     store.finishRun(result.run, {
@@ -161,6 +170,20 @@ async function execute(
     input.close();
     await provider?.close().catch(() => undefined);
     store?.close();
+  }
+}
+
+/** Local models hold (GPU) memory until unloaded: free it at a breaker halt and with --unload. */
+async function unloadModels(provider: Provider, models: readonly string[], logger: RunLogger['logger']): Promise<void> {
+  const { canUnload } = await import('../provider/create-provider.js');
+  if (!canUnload(provider)) return;
+  for (const model of models) {
+    try {
+      await provider.unloadModel(model);
+      logger.info({ model, baseUrl: provider.baseUrl }, `asked Ollama to unload ${model}`);
+    } catch (error) {
+      logger.warn({ model, baseUrl: provider.baseUrl }, `could not unload ${model}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 }
 

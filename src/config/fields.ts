@@ -1,6 +1,7 @@
 // Option fields: each turns the text a user typed into a value, or says what it expected.
 // Used with validateOptions() so every bad option is reported the same way, naming flag, value and expectation.
 import { z } from 'zod';
+import { parseShard } from '../engine/shard.js';
 import { parseDuration, parseSize } from './units.js';
 
 /** A field parser: the value, or undefined when `raw` is not acceptable. */
@@ -54,6 +55,7 @@ export const fields = {
       const value = raw.slice(colon + 1).trim();
       return colon > 0 && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) ? ([name, value] as const) : undefined;
     }),
+  shard: () => field('K/N with 0 <= K < N, like 0/4', parseShard),
   text: () => field('a non-empty value', (raw) => (raw.trim() === '' ? undefined : raw)),
   url: () =>
     field('an http(s) URL like http://127.0.0.1:8000/v1', (raw) => {

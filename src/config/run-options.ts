@@ -3,6 +3,7 @@
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import type { Shard } from '../engine/shard.js';
 import type { Mode } from '../input/record.js';
 import { detectMemoryLimit, type MemoryLimit } from '../system/memory-limit.js';
 import { fields } from './fields.js';
@@ -35,6 +36,7 @@ export function addRunOptions(command: Command, withMode: boolean): Command {
     .addOption(new Option('--rpm <n>', 'requests per minute at most').env(env('RPM')))
     .addOption(new Option('--tpm <n>', 'prompt tokens per minute at most (counted with gpt-tokenizer)').env(env('TPM')))
     .addOption(new Option('--limit <n>', 'process only the first N input records (CI smoke runs)').env(env('LIMIT')))
+    .addOption(new Option('--shard <K/N>', 'process only the records whose id hashes to shard K of N (K from 0), into its own checkpoint').env(env('SHARD')))
     .addOption(new Option('--max-runtime <duration>', 'stop cleanly after this long (exit 75; rerun to resume)').env(env('MAX_RUNTIME')))
     .addOption(new Option('--dry-run', 'read, validate and count records and estimate tokens; send nothing').env(env('DRY_RUN')))
     .addOption(new Option('--retry-failed', 'try again records that failed for good on an earlier run').env(env('RETRY_FAILED')))
@@ -82,6 +84,7 @@ const schema = z.object({
   rpm: optional(fields.integer(1)),
   tpm: optional(fields.integer(1)),
   limit: optional(fields.integer(1)),
+  shard: optional(fields.shard()),
   maxRuntime: optional(fields.positiveDuration()),
   dryRun: z.boolean().optional(),
   retryFailed: z.boolean().optional(),
@@ -124,6 +127,7 @@ export interface RunOptions {
   readonly rpm: number | undefined;
   readonly tpm: number | undefined;
   readonly limit: number | undefined;
+  readonly shard: Shard | undefined;
   readonly maxRuntimeMs: number | undefined;
   readonly dryRun: boolean;
   readonly retryFailed: boolean;
@@ -156,7 +160,7 @@ export function resolveRunOptions(command: Command, fixedMode: Mode | undefined,
   if (raw.input === undefined) {
     throw new UsageError('Missing `--input FILE` (a .jsonl or .jsonl.gz file, or - for stdin)', { code: 'MS_NO_INPUT' });
   }
-  const db = raw.db ?? defaultCheckpointPath(raw.input);
+  const db = raw.db ?? defaultCheckpointPath(raw.input, raw.shard);
   const batchSize = raw.batchSize;
   const minBatchSize = raw.minBatchSize ?? Math.min(4, batchSize);
   if (minBatchSize > batchSize) {
@@ -181,6 +185,7 @@ export function resolveRunOptions(command: Command, fixedMode: Mode | undefined,
     rpm: raw.rpm,
     tpm: raw.tpm,
     limit: raw.limit,
+    shard: raw.shard,
     maxRuntimeMs: raw.maxRuntime,
     dryRun: raw.dryRun ?? false,
     retryFailed: raw.retryFailed ?? false,
@@ -206,13 +211,13 @@ export function resolveRunOptions(command: Command, fixedMode: Mode | undefined,
   };
 }
 
-/** `data/in.jsonl.gz` -> `data/in.memsafe.db`; stdin has no default. */
-export function defaultCheckpointPath(input: string): string {
+/** `data/in.jsonl.gz` -> `data/in.memsafe.db` (with --shard 2/8: `data/in.shard-2-of-8.memsafe.db`); stdin has no default. */
+export function defaultCheckpointPath(input: string, shard?: Shard): string {
   if (input === '-') {
     throw new UsageError('Reading stdin needs `--db FILE` to say where the checkpoint goes', { code: 'MS_NO_DB' });
   }
   const stem = input.replace(/\.gz$/i, '').replace(/\.jsonl?$/i, '');
-  return `${stem}.memsafe.db`;
+  return shard === undefined ? `${stem}.memsafe.db` : `${stem}.shard-${shard.index}-of-${shard.count}.memsafe.db`;
 }
 
 /** Default breaker: 1.5 GB or 75% of the memory limit, whichever is lower; warning at two thirds of it. */

@@ -1,7 +1,7 @@
 // One place turns commander's raw option values into typed options, or into a UsageError that names
 // the option as the user gave it (flag or environment variable), the value and what was expected.
 import type { Command } from 'commander';
-import { type z, ZodError } from 'zod';
+import type { z, ZodError } from 'zod';
 import { UsageError } from '../errors.js';
 
 export function validateOptions<S extends z.ZodType>(command: Command, schema: S): z.output<S> {

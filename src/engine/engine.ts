@@ -18,6 +18,7 @@ import { AdaptiveConcurrency, ConcurrencyGate } from './adaptive-concurrency.js'
 import { EmbeddingPacker } from './embedding-packer.js';
 import { ServerPause, TokenBucket } from './rate-limit.js';
 import { sleep } from './retry.js';
+import { inShard } from './shard.js';
 
 export type StopReason = 'breaker' | 'max-runtime' | 'SIGINT' | 'SIGTERM' | 'fatal';
 
@@ -68,7 +69,12 @@ export interface EngineResult {
   readonly initialRss: number;
   readonly finalRss: number;
   readonly elapsedMs: number;
+  /** Models the run's requests named (for unloading them from Ollama). */
+  readonly models: readonly string[];
 }
+
+/** Distinct models remembered per run: a handful in practice; the cap keeps a hostile input from growing it. */
+const MAX_MODELS_REMEMBERED = 16;
 
 /** How long in-flight requests may finish after a stop before they are aborted. */
 const MAX_GRACE_MS = 10_000;
@@ -101,6 +107,7 @@ export class Engine {
   /** Identical requests in flight share one call: followers wait for the leader's answer. */
   private readonly inFlightByHash = new Map<string, Promise<boolean>>();
   private readonly waiters: (() => void)[] = [];
+  private readonly models = new Set<string>();
   private active = 0;
   private lastRss = 0;
   private run = 0;
@@ -191,15 +198,18 @@ export class Engine {
       initialRss,
       finalRss,
       elapsedMs: Date.now() - started,
+      models: [...this.models],
     };
   }
 
   private async readAll(): Promise<void> {
-    const limit = this.parts.options.limit;
+    const { limit, shard } = this.parts.options;
     let batch: ParsedLine[] = [];
     for await (const raw of this.parts.input.lines()) {
       if (this.stopReason !== undefined) break;
-      batch.push(normaliseLine(raw, this.parts.normalise));
+      const parsed = normaliseLine(raw, this.parts.normalise);
+      if (!inShard(idOf(parsed).id, shard)) continue;
+      batch.push(parsed);
       this.counters.recordsRead++;
       const atLimit = limit !== undefined && this.counters.recordsRead >= limit;
       if (batch.length >= this.governor.batchSize() || atLimit) {
@@ -256,6 +266,7 @@ export class Engine {
         this.complete(plan.job, null, 0, true);
         return;
       case 'send':
+        this.rememberModel(plan.job);
         if (this.packer !== undefined) this.packer.submit(plan.job);
         else this.track(this.send(plan.job));
         return;
@@ -310,6 +321,11 @@ export class Engine {
     this.counters.done++;
     if (cached) this.counters.cacheHits++;
     this.buffer.add({ kind: 'done', id: job.id, line: job.line, endpoint: job.endpoint, hash: job.hash, response, cached, attempts, trimmed: job.trimmed });
+  }
+
+  private rememberModel(job: Job): void {
+    const model = job.body['model'];
+    if (typeof model === 'string' && this.models.size < MAX_MODELS_REMEMBERED) this.models.add(model);
   }
 
   private createPacker(): EmbeddingPacker {

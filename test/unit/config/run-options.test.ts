@@ -30,5 +30,8 @@ describe('defaultCheckpointPath', () => {
     ['in.json', 'in.memsafe.db'],
     ['noext', 'noext.memsafe.db'],
   ])('%s -> %s', (input, expected) => expect(defaultCheckpointPath(input)).toBe(expected));
+  it('names a shard checkpoint after its shard', () => {
+    expect(defaultCheckpointPath('in.jsonl', { index: 2, count: 8 })).toBe('in.shard-2-of-8.memsafe.db');
+  });
   it('needs --db for stdin', () => expect(() => defaultCheckpointPath('-')).toThrow(/--db/));
 });
