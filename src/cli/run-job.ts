@@ -11,10 +11,17 @@ import type { RunLogger } from '../ui/logger.js';
 import type { createProgress } from '../ui/progress.js';
 import type { formatSummary, summaryJson } from '../ui/summary.js';
 import { watchStopSignals } from './signals.js';
+import { isWorker, tellSupervisor, workerDeadline } from './worker-channel.js';
 import { tuneV8 } from './v8-tuning.js';
 
 export async function runJob(command: Command, fixedMode: Mode | undefined): Promise<number> {
-  const options = resolveRunOptions(command, fixedMode);
+  const resolved = resolveRunOptions(command, fixedMode);
+  if (resolved.restarts > 0 && !resolved.dryRun && !isWorker()) {
+    const { supervise } = await import('./supervisor.js');
+    return supervise(process.argv.slice(2), { restarts: resolved.restarts, maxRuntimeMs: resolved.maxRuntimeMs, json: resolved.json, logLevel: resolved.logLevel });
+  }
+  const deadline = workerDeadline();
+  const options: RunOptions = deadline === undefined ? resolved : { ...resolved, maxRuntimeMs: Math.max(1, deadline - Date.now()) };
   const { gc } = tuneV8(); // before undici is imported below
   const [{ createLogger }, { createProgress }, { formatSummary, summaryJson }, { secretRedactor }] = await Promise.all([
     import('../ui/logger.js'),
@@ -77,6 +84,10 @@ async function execute(
   const signals = watchStopSignals((name, hard) =>
     logger.warn({ signal: name }, hard ? `${name} again: aborting requests in flight` : `${name}: finishing requests in flight, then stopping (${name} again to abort)`),
   );
+  // A worker whose supervisor died stops as if it got SIGTERM: killing the command leaves nothing running.
+  const onDisconnect = () => signals.trigger('SIGTERM');
+  if (isWorker()) process.once('disconnect', onDisconnect);
+  let lastMemoryReport = 0;
   try {
     store = checkpoint.CheckpointStore.open(options.db);
     store.lock();
@@ -112,7 +123,13 @@ async function execute(
         gc: tools.gc,
         writeHeapSnapshot: (dir) => v8.writeHeapSnapshot(`${dir.replace(/\/+$/, '')}/memsafe-${process.pid}-${Date.now()}.heapsnapshot`),
         recordedOptions: publicOptions(options),
-        onProgress: (snapshot) => progress.update({ ...snapshot, done: snapshot.done - snapshot.cached }),
+        onProgress: (snapshot) => {
+          progress.update({ ...snapshot, done: snapshot.done - snapshot.cached });
+          if (Date.now() - lastMemoryReport >= 1000) {
+            lastMemoryReport = Date.now();
+            tellSupervisor({ type: 'memory', rss: snapshot.rssBytes });
+          }
+        },
       },
       { stop: signals.stop, abort: signals.abort },
     );
@@ -162,10 +179,20 @@ async function execute(
       hint,
     };
     tools.log.output.flushSync();
-    if (options.json) process.stdout.write(`${tools.summaryJson(summary)}\n`);
-    else process.stderr.write(tools.formatSummary(summary));
+    const json = tools.summaryJson(summary);
+    tellSupervisor({
+      type: 'result',
+      exitCode: result.exitCode,
+      stopReason: result.stopReason ?? null,
+      rss: result.counters.peakRss,
+      summary: options.json ? (JSON.parse(json) as Record<string, unknown>) : null,
+    });
+    // Under a supervisor the --json summary is printed once, by the supervisor.
+    if (options.json && !isWorker()) process.stdout.write(`${json}\n`);
+    else if (!options.json) process.stderr.write(tools.formatSummary(summary));
     return result.exitCode;
   } finally {
+    process.off('disconnect', onDisconnect);
     signals.dispose();
     input.close();
     await provider?.close().catch(() => undefined);

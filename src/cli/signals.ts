@@ -7,6 +7,8 @@ export interface StopSignals {
   readonly stop: AbortSignal;
   /** Aborted at the second signal: in-flight requests are cancelled. */
   readonly abort: AbortSignal;
+  /** Acts as if the signal arrived (the supervisor went away). */
+  trigger(name: StopSignalName): void;
   /** Removes the handlers; idempotent. */
   dispose(): void;
 }
@@ -30,6 +32,7 @@ export function watchStopSignals(onSignal: (name: StopSignalName, hard: boolean)
   return {
     stop: stop.signal,
     abort: abort.signal,
+    trigger: handle,
     dispose: () => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);

@@ -46,6 +46,7 @@ export function addRunOptions(command: Command, withMode: boolean): Command {
     .addOption(new Option('--max-context-tokens <n>', 'trim long messages to N tokens, keeping system and newest turns').env(env('MAX_CONTEXT_TOKENS')))
     .addOption(new Option('--warn-memory <size>', 'RSS where batches shrink (default: 2/3 of --max-memory)').env(env('WARN_MEMORY')))
     .addOption(new Option('--max-memory <size>', 'RSS breaker: halt cleanly with exit 75 (default: 1.5GB or 75% of the memory limit)').env(env('MAX_MEMORY')))
+    .addOption(new Option('--restarts <n>', 'run in a worker process; start a fresh one (resuming) up to N times after a breaker halt or an OOM kill').env(env('RESTARTS')).default('0'))
     .addOption(new Option('--breaker-wait <duration>', 'after the breaker trips, how long to wait for memory to fall before halting').env(env('BREAKER_WAIT')).default('10s'))
     .addOption(new Option('--heap-snapshot-dir <dir>', 'write a V8 heap snapshot here when the breaker trips').env(env('HEAP_SNAPSHOT_DIR')))
     .addOption(new Option('--text-field <name>', 'embeddings: the field that holds the text').env(env('TEXT_FIELD')).default('text'))
@@ -94,6 +95,7 @@ const schema = z.object({
   maxContextTokens: optional(fields.integer(1)),
   warnMemory: optional(fields.size()),
   maxMemory: optional(fields.size()),
+  restarts: fields.integer(0, 1000),
   breakerWait: fields.duration(),
   heapSnapshotDir: optional(fields.text()),
   textField: fields.text(),
@@ -138,6 +140,7 @@ export interface RunOptions {
   readonly warnMemoryBytes: number;
   readonly maxMemoryBytes: number;
   readonly memoryLimit: MemoryLimit;
+  readonly restarts: number;
   readonly breakerWaitMs: number;
   readonly heapSnapshotDir: string | undefined;
   readonly textField: string;
@@ -196,6 +199,7 @@ export function resolveRunOptions(command: Command, fixedMode: Mode | undefined,
     warnMemoryBytes,
     maxMemoryBytes,
     memoryLimit,
+    restarts: raw.restarts,
     breakerWaitMs: raw.breakerWait,
     heapSnapshotDir: raw.heapSnapshotDir,
     textField: raw.textField,
