@@ -3,11 +3,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
+import { LOG_LEVELS } from '../config/run-flags.js';
 import { UsageError, errorMessage } from '../errors.js';
 import { LogOutput } from './log-output.js';
 import { REDACTED } from './secrets.js';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export { LOG_LEVELS };
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Queued log text above this is dropped rather than held when stderr or the disk stops draining. */

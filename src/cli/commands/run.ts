@@ -1,6 +1,6 @@
 // `memsafe run --mode cache|embeddings`, and its aliases `memsafe cache` and `memsafe embeddings`.
 import type { Command } from 'commander';
-import { addRunOptions } from '../../config/run-options.js';
+import { addRunOptions } from '../../config/run-flags.js';
 import type { Mode } from '../../input/record.js';
 import { action } from '../action.js';
 
