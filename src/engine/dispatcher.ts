@@ -39,9 +39,8 @@ export class Dispatcher {
     for (let attempt = 1; ; attempt++) {
       let error: ProviderError;
       try {
-        await p.pause.wait(signal);
         await this.takeBudget(job, signal);
-        const release = await p.gate.acquire(signal);
+        const release = await this.acquireOutsidePause(signal);
         try {
           p.stats.requests++;
           const response = await p.provider.send(job.endpoint, job.body, signal);
@@ -67,6 +66,16 @@ export class Dispatcher {
       } catch {
         return { ok: false, error: aborted(signal), attempts: attempt, exhausted: false };
       }
+    }
+  }
+
+  /** A slot, taken only while the server is not paused: a Retry-After that arrives while we queue still holds. */
+  private async acquireOutsidePause(signal: AbortSignal): Promise<() => void> {
+    for (;;) {
+      await this.parts.pause.wait(signal);
+      const release = await this.parts.gate.acquire(signal);
+      if (this.parts.pause.remainingMs() <= 0) return release;
+      release();
     }
   }
 
