@@ -2,6 +2,10 @@
 // input line order through the records_line index, so neither memory nor a sort grows with the checkpoint.
 import type Database from 'better-sqlite3';
 import { FatalError } from '../errors.js';
+import type { Endpoint } from '../input/record.js';
+
+/** Records of this endpoint store an embedding manifest (src/checkpoint/embedding-manifest.ts) as their body. */
+export const EMBEDDINGS_ENDPOINT: Endpoint = '/v1/embeddings';
 
 export interface RecordCounts {
   readonly done: number;
@@ -140,16 +144,41 @@ export function listRuns(db: Database.Database, limit: number): RunSummary[] {
   }));
 }
 
+/** The embedding vectors stored once per distinct text (not per record). */
+export interface VectorStats {
+  readonly count: number;
+  /** Every dimension among them, ascending; one entry unless models or `dimensions` changed between runs. */
+  readonly dims: number[];
+}
+
+function hasTable(db: Database.Database, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").pluck().get(name) !== undefined;
+}
+
+/** Zero and no dims for a checkpoint written before schema 2 (read-only opens do not migrate). */
+export function readVectorStats(db: Database.Database): VectorStats {
+  if (!hasTable(db, 'vectors')) return { count: 0, dims: [] };
+  const total = count(db, 'SELECT count(*) FROM vectors');
+  const dims = total === 0 ? [] : (db.prepare('SELECT DISTINCT dim FROM vectors ORDER BY dim').pluck().all() as number[]);
+  return { count: total, dims };
+}
+
 export interface StatusSnapshot {
   readonly counts: RecordCounts;
   readonly runsTotal: number;
   /** The latest runs, newest first. */
   readonly runs: RunSummary[];
+  readonly vectors: VectorStats;
 }
 
 /** Counts and runs read in one transaction, so they agree even while a run is writing. */
 export function readStatusSnapshot(db: Database.Database, runLimit: number): StatusSnapshot {
-  return db.transaction(() => ({ counts: countRecords(db), runsTotal: countRuns(db), runs: listRuns(db, runLimit) }))();
+  return db.transaction(() => ({
+    counts: countRecords(db),
+    runsTotal: countRuns(db),
+    runs: listRuns(db, runLimit),
+    vectors: readVectorStats(db),
+  }))();
 }
 
 interface DoneRow {
@@ -169,23 +198,40 @@ interface DoneRow {
   total_tokens: number | null;
 }
 
-// INDEXED BY: without it SQLite picks records_status and sorts every done row in a temp B-tree.
-export const DONE_RECORDS_SQL = `
+function doneRecordsSql(where: string): string {
+  // INDEXED BY: without it SQLite picks records_status and sorts every done row in a temp B-tree.
+  return `
   SELECT r.id, r.line, r.endpoint, r.cached, r.trimmed, r.attempts, r.latency_ms, r.hash,
          p.status_code, p.request_id, p.body, p.prompt_tokens, p.completion_tokens, p.total_tokens
     FROM records AS r INDEXED BY records_line
     LEFT JOIN responses AS p ON p.hash = r.hash
-   WHERE r.status = 'done'
+   WHERE ${where}
    ORDER BY r.line`;
+}
+
+export const DONE_RECORDS_SQL = doneRecordsSql("r.status = 'done'");
+/** Done embeddings records only, in input line order (the rows of a .npy export). */
+export const DONE_EMBEDDINGS_SQL = doneRecordsSql(`r.status = 'done' AND r.endpoint = '${EMBEDDINGS_ENDPOINT}'`);
 
 /** Done records in input line order, one row in memory at a time. */
-export function* iterateDoneRecords(db: Database.Database): Generator<DoneRecord, void, undefined> {
-  for (const row of db.prepare(DONE_RECORDS_SQL).iterate() as IterableIterator<DoneRow>) {
-    if (row.body === null || row.status_code === null) {
-      throw new FatalError(`Record ${JSON.stringify(row.id)} (line ${row.line}) is done but its response is missing`, {
-        code: 'MS_CHECKPOINT_INCONSISTENT',
-      });
-    }
+export function iterateDoneRecords(db: Database.Database): Generator<DoneRecord, void, undefined> {
+  return iterateDone(db.prepare(DONE_RECORDS_SQL));
+}
+
+/** Done embeddings records in input line order; chat records of a mixed checkpoint are left out. */
+export function iterateDoneEmbeddings(db: Database.Database): Generator<DoneRecord, void, undefined> {
+  return iterateDone(db.prepare(DONE_EMBEDDINGS_SQL));
+}
+
+function missingResponse(id: string, line: number): FatalError {
+  return new FatalError(`Record ${JSON.stringify(id)} (line ${line}) is done but its response is missing`, {
+    code: 'MS_CHECKPOINT_INCONSISTENT',
+  });
+}
+
+function* iterateDone(statement: Database.Statement): Generator<DoneRecord, void, undefined> {
+  for (const row of statement.iterate() as IterableIterator<DoneRow>) {
+    if (row.body === null || row.status_code === null) throw missingResponse(row.id, row.line);
     yield {
       id: row.id,
       line: row.line,
@@ -202,6 +248,74 @@ export function* iterateDoneRecords(db: Database.Database): Generator<DoneRecord
       totalTokens: row.total_tokens,
     };
   }
+}
+
+export interface DoneKinds {
+  readonly done: number;
+  /** Done records whose body is an embedding manifest; the rest are chat records. */
+  readonly embeddings: number;
+}
+
+export function countDoneKinds(db: Database.Database): DoneKinds {
+  const row = db
+    .prepare(`SELECT count(*) AS done, coalesce(sum(endpoint = ?), 0) AS embeddings FROM records WHERE status = 'done'`)
+    .get(EMBEDDINGS_ENDPOINT) as DoneKinds;
+  return { done: row.done, embeddings: row.embeddings };
+}
+
+/** How many vectors a done embeddings record holds and their dimension, read from its manifest without loading it. */
+export interface EmbeddingShape {
+  readonly id: string;
+  readonly line: number;
+  readonly vectors: number;
+  readonly dim: number;
+}
+
+interface ShapeRow {
+  id: string;
+  line: number;
+  body_present: number;
+  vectors: number | null;
+  dim: number | null;
+}
+
+export const EMBEDDING_SHAPES_SQL = `
+  SELECT r.id, r.line, p.body IS NOT NULL AS body_present,
+         json_array_length(p.body, '$.vectors') AS vectors, json_extract(p.body, '$.dim') AS dim
+    FROM records AS r INDEXED BY records_line
+    LEFT JOIN responses AS p ON p.hash = r.hash
+   WHERE r.status = 'done' AND r.endpoint = '${EMBEDDINGS_ENDPOINT}'
+   ORDER BY r.line`;
+
+/** The shape of every done embeddings record in line order: lets a .npy export size its matrix before writing it. */
+export function* iterateEmbeddingShapes(db: Database.Database): Generator<EmbeddingShape, void, undefined> {
+  for (const row of db.prepare(EMBEDDING_SHAPES_SQL).iterate() as IterableIterator<ShapeRow>) {
+    if (row.body_present === 0) throw missingResponse(row.id, row.line);
+    if (row.vectors === null || typeof row.dim !== 'number' || !Number.isInteger(row.dim)) {
+      throw new FatalError(`Record ${JSON.stringify(row.id)} (line ${row.line}) is an embeddings record without an embedding manifest`, {
+        code: 'MS_CHECKPOINT_INCONSISTENT',
+      });
+    }
+    yield { id: row.id, line: row.line, vectors: row.vectors, dim: row.dim };
+  }
+}
+
+export interface StoredVector {
+  readonly dim: number;
+  /** dim little-endian float32 values. */
+  readonly data: Buffer;
+}
+
+export type VectorLookup = (key: string) => StoredVector | undefined;
+
+/** One indexed read per vector key, allowed while an export's record iterator is still stepping. */
+export function vectorLookup(db: Database.Database): VectorLookup {
+  // Prepared on first use: a checkpoint from before schema 2 has no vectors table (and no embeddings records).
+  let statement: Database.Statement | undefined;
+  return (key) => {
+    statement ??= db.prepare('SELECT dim, data FROM vectors WHERE key = ?');
+    return statement.get(key) as StoredVector | undefined;
+  };
 }
 
 interface FailedRow {

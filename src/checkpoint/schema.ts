@@ -116,6 +116,8 @@ export const MIGRATIONS: readonly string[] = [
     data       BLOB NOT NULL,                  -- dim little-endian float32 values
     created_at INTEGER NOT NULL
   );
+  -- status lists the dimensions without scanning every vector
+  CREATE INDEX vectors_model_dim ON vectors(model, dim);
   `,
 ];
 

@@ -1,22 +1,23 @@
 // `memsafe export`: streams one or more checkpoints, each in input line order, through a format into one output.
-// Rows are gathered into small chunks and written with backpressure; nothing holds more than a chunk and a row.
-import fs from 'node:fs';
+// Rows are gathered into small chunks and written with backpressure; nothing holds more than a chunk and a row
+// (an embeddings record's vectors are read and written one at a time).
 import type { Writable } from 'node:stream';
 import type Database from 'better-sqlite3';
-import { openCheckpoint } from '../checkpoint/open.js';
 import type { DoneRecord, FailedLine } from '../checkpoint/queries.js';
-import { iterateDoneRecords, iterateFailedLines } from '../checkpoint/queries.js';
-import { FatalError, MemsafeError, errorMessage } from '../errors.js';
+import { EMBEDDINGS_ENDPOINT, countDoneKinds, iterateDoneRecords, iterateFailedLines, vectorLookup } from '../checkpoint/queries.js';
+import { UsageError } from '../errors.js';
+import type { ExportSource } from './checkpoint-reader.js';
+import { checkCheckpoints, withCheckpoint } from './checkpoint-reader.js';
+import { TextChunkWriter } from './chunked-writer.js';
+import type { EmbeddingRecord } from './embedding-records.js';
+import { embeddingRecord } from './embedding-records.js';
 import { csvFormat } from './formats/csv.js';
 import { jsonlFormat } from './formats/jsonl.js';
 import { openaiBatchFormat } from './formats/openai-batch.js';
-import type { OutputSink } from './output-file.js';
+import { exportNpy } from './npy-export.js';
 import { OutputClosedError, openOutput } from './output-file.js';
 
-/** The checkpoint a row came from (its real path), for formats that derive ids from it. */
-export interface ExportSource {
-  readonly checkpoint: string;
-}
+export type { ExportSource } from './checkpoint-reader.js';
 
 export interface RowFormat<Row> {
   /** Written once at the top of the output (a CSV header), however many checkpoints follow. */
@@ -25,21 +26,31 @@ export interface RowFormat<Row> {
   row(row: Row, source: ExportSource): string;
 }
 
-/** A format writes done records by default and failed lines with --errors. */
-export interface ExportFormat {
-  readonly records: RowFormat<DoneRecord>;
-  readonly errors: RowFormat<FailedLine>;
+export interface EmbeddingRowFormat {
+  header?(): string;
+  /** One record as consecutive pieces of text (line endings included), one vector at a time. */
+  row(record: EmbeddingRecord, source: ExportSource): Iterable<string>;
 }
 
-// The extension point: a new format (embeddings JSONL, .npy) is one entry here and one file in formats/.
+/** A format writes done records (chat and embeddings each in their own shape) by default and failed lines with --errors. */
+export interface ExportFormat {
+  readonly records: RowFormat<DoneRecord>;
+  readonly embeddings: EmbeddingRowFormat;
+  readonly errors: RowFormat<FailedLine>;
+  /** One table shape per output (CSV): chat and embeddings records cannot share one export. */
+  readonly oneKindPerOutput?: boolean;
+}
+
+// The text formats; a new one is one entry here and one file in formats/. `npy` (a binary matrix) is its own exporter.
 export const EXPORT_FORMATS = {
   'openai-batch': openaiBatchFormat,
   jsonl: jsonlFormat,
   csv: csvFormat,
 } as const satisfies Record<string, ExportFormat>;
 
-export type ExportFormatName = keyof typeof EXPORT_FORMATS;
-export const EXPORT_FORMAT_NAMES = Object.keys(EXPORT_FORMATS) as ExportFormatName[];
+export type TextFormatName = keyof typeof EXPORT_FORMATS;
+export type ExportFormatName = TextFormatName | 'npy';
+export const EXPORT_FORMAT_NAMES: readonly ExportFormatName[] = [...(Object.keys(EXPORT_FORMATS) as TextFormatName[]), 'npy'];
 
 export interface ExportOptions {
   /** Checkpoint files, written one after the other. */
@@ -47,61 +58,49 @@ export interface ExportOptions {
   readonly format: ExportFormatName;
   /** Write failed lines instead of done records. */
   readonly errors: boolean;
-  /** A file path (`.gz` compresses); undefined or `-` is stdout. */
+  /** A file path (`.gz` compresses); undefined or `-` is stdout. npy needs a path ending in `.npy`. */
   readonly out: string | undefined;
 }
 
+export interface NpyExportDetails {
+  readonly vectors: number;
+  readonly dim: number;
+  /** The ids file written next to the matrix, one line per row. */
+  readonly idsFile: string;
+  /** Done chat records of the checkpoints: they have no vectors, so the matrix leaves them out. */
+  readonly leftOut: number;
+}
+
 export interface ExportResult {
+  /** Records (or failed lines) written. */
   readonly rows: number;
   /** `stdout` or the output path. */
   readonly output: string;
   /** The reader of stdout stopped early (`| head`); rows counts what was written until then. */
   readonly outputClosed: boolean;
+  /** Set by the npy format. */
+  readonly npy?: NpyExportDetails;
 }
 
-/** About 64 KiB per write: few syscalls, and a bounded amount of text in memory. */
-const CHUNK_CHARS = 64 * 1024;
-
-class ChunkedWriter {
-  private parts: string[] = [];
-  private size = 0;
-
-  constructor(private readonly sink: OutputSink) {}
-
-  async add(text: string): Promise<void> {
-    this.parts.push(text);
-    this.size += text.length;
-    if (this.size >= CHUNK_CHARS) await this.flush();
-  }
-
-  async flush(): Promise<void> {
-    if (this.parts.length === 0) return;
-    const chunk = this.parts.join('');
-    this.parts = [];
-    this.size = 0;
-    await this.sink.write(chunk);
-  }
-}
+type RecordKind = 'chat' | 'embeddings';
 
 /** `stdout` is injectable for tests; the CLI passes nothing and process.stdout is used. */
 export async function exportCheckpoints(options: ExportOptions, stdout?: Writable): Promise<ExportResult> {
-  const format = EXPORT_FORMATS[options.format];
-  // Refuse a missing or foreign checkpoint before the output is created.
-  const sources = options.checkpoints.map((file) => {
-    openCheckpoint(file, { create: false, readonly: true }).close();
-    return { file, source: { checkpoint: fs.realpathSync(file) } };
-  });
+  if (options.format === 'npy') return exportNpy(options);
+  const format: ExportFormat = EXPORT_FORMATS[options.format];
+  const checkpoints = checkCheckpoints(options.checkpoints);
+  const onlyKind = !options.errors && format.oneKindPerOutput === true ? await soleKind(options.checkpoints, options.format) : undefined;
   const sink = await openOutput(options.out, stdout);
-  const writer = new ChunkedWriter(sink);
+  const writer = new TextChunkWriter(sink);
   let rows = 0;
   try {
-    const rowFormat: RowFormat<DoneRecord> | RowFormat<FailedLine> = options.errors ? format.errors : format.records;
-    if (rowFormat.header !== undefined) await writer.add(rowFormat.header());
-    for (const { file, source } of sources) {
+    const header = options.errors ? format.errors.header : onlyKind === 'embeddings' ? format.embeddings.header : format.records.header;
+    if (header !== undefined) await writer.add(header());
+    for (const { file, source } of checkpoints) {
       rows += await withCheckpoint(file, (db) =>
         options.errors
-          ? writeRows(iterateFailedLines(db), format.errors, source, writer)
-          : writeRows(iterateDoneRecords(db), format.records, source, writer),
+          ? writeFailedLines(db, format.errors, source, writer)
+          : writeRecords(db, format, source, writer, onlyKind === undefined ? undefined : { kind: onlyKind, format: options.format }),
       );
     }
     await writer.flush();
@@ -114,23 +113,54 @@ export async function exportCheckpoints(options: ExportOptions, stdout?: Writabl
   }
 }
 
-async function writeRows<Row>(rows: Iterable<Row>, format: RowFormat<Row>, source: ExportSource, writer: ChunkedWriter): Promise<number> {
+function mixedKindsError(format: string): UsageError {
+  return new UsageError(`--format ${format} writes one kind of record, but the checkpoints hold both chat and embeddings records`, {
+    code: 'MS_EXPORT_MIXED',
+    hint: 'Export them with --format jsonl or openai-batch, which write each record in its own shape.',
+  });
+}
+
+/** The one kind of done record a CSV export will hold (chat when there are none), decided before the header is written. */
+async function soleKind(files: readonly string[], format: string): Promise<RecordKind> {
+  let done = 0;
+  let embeddings = 0;
+  for (const file of files) {
+    const kinds = await withCheckpoint(file, countDoneKinds);
+    done += kinds.done;
+    embeddings += kinds.embeddings;
+  }
+  if (embeddings > 0 && embeddings < done) throw mixedKindsError(format);
+  return embeddings > 0 ? 'embeddings' : 'chat';
+}
+
+async function writeRecords(
+  db: Database.Database,
+  format: ExportFormat,
+  source: ExportSource,
+  writer: TextChunkWriter,
+  only: { readonly kind: RecordKind; readonly format: string } | undefined,
+): Promise<number> {
+  const lookup = vectorLookup(db);
   let written = 0;
-  for (const row of rows) {
-    await writer.add(format.row(row, source));
+  for (const record of iterateDoneRecords(db)) {
+    const kind: RecordKind = record.endpoint === EMBEDDINGS_ENDPOINT ? 'embeddings' : 'chat';
+    // A run that wrote the other kind since soleKind() counted: refuse rather than break the table.
+    if (only !== undefined && kind !== only.kind) throw mixedKindsError(only.format);
+    if (kind === 'embeddings') {
+      for (const piece of format.embeddings.row(embeddingRecord(record, lookup), source)) await writer.add(piece);
+    } else {
+      await writer.add(format.records.row(record, source));
+    }
     written++;
   }
   return written;
 }
 
-async function withCheckpoint(file: string, use: (db: Database.Database) => Promise<number>): Promise<number> {
-  const db = openCheckpoint(file, { create: false, readonly: true });
-  try {
-    return await use(db);
-  } catch (error) {
-    if (error instanceof MemsafeError || error instanceof OutputClosedError) throw error;
-    throw new FatalError(`Cannot read checkpoint ${file}: ${errorMessage(error)}`, { code: 'MS_CHECKPOINT_READ', cause: error });
-  } finally {
-    db.close();
+async function writeFailedLines(db: Database.Database, format: RowFormat<FailedLine>, source: ExportSource, writer: TextChunkWriter): Promise<number> {
+  let written = 0;
+  for (const failure of iterateFailedLines(db)) {
+    await writer.add(format.row(failure, source));
+    written++;
   }
+  return written;
 }

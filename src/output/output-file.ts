@@ -13,7 +13,7 @@ export interface OutputSink {
   /** `stdout` or the path, for messages. */
   readonly name: string;
   /** Resolves once the chunk is accepted; waits for 'drain' when the stream asked to. */
-  write(chunk: string): Promise<void>;
+  write(chunk: string | Uint8Array): Promise<void>;
   /** Flushes everything and puts the file in place. */
   close(): Promise<void>;
   /** Stops writing and removes a partial file; never throws. */
@@ -29,9 +29,14 @@ export class OutputClosedError extends Error {
 
 const STDOUT_NAMES = new Set(['-', '/dev/stdout']);
 
+/** `--out` values that mean stdout. */
+export function isStdout(target: string | undefined): boolean {
+  return target === undefined || STDOUT_NAMES.has(target);
+}
+
 /** `undefined` or `-` writes to stdout; any other value is a file path. */
 export async function openOutput(target: string | undefined, stdout: Writable = process.stdout): Promise<OutputSink> {
-  if (target === undefined || STDOUT_NAMES.has(target)) return new StreamSink('stdout', stdout, () => Promise.resolve());
+  if (target === undefined || isStdout(target)) return new StreamSink('stdout', stdout, () => Promise.resolve());
   const existing = await statOrUndefined(target);
   if (existing?.isDirectory() === true) throw new UsageError(`\`--out\` ${target} is a directory`, { code: 'MS_OUT_PATH' });
   const gzip = target.endsWith('.gz');
@@ -109,7 +114,7 @@ class StreamSink implements OutputSink {
     });
   }
 
-  async write(chunk: string): Promise<void> {
+  async write(chunk: string | Uint8Array): Promise<void> {
     this.throwIfUnwritable();
     if (this.stream.write(chunk)) return;
     await this.drained();

@@ -1,5 +1,5 @@
 // What `memsafe status` prints: a compact table for people, a stable JSON shape for cron jobs and scripts.
-import type { RecordCounts, RunSummary } from '../checkpoint/queries.js';
+import type { RecordCounts, RunSummary, VectorStats } from '../checkpoint/queries.js';
 import { formatBytes, formatDuration } from '../config/units.js';
 
 export interface StatusReport {
@@ -8,6 +8,8 @@ export interface StatusReport {
   readonly runsTotal: number;
   /** Newest first. */
   readonly runs: readonly RunSummary[];
+  /** Embedding vectors stored (one per distinct text); absent or zero for a chat-only checkpoint. */
+  readonly vectors?: VectorStats;
 }
 
 function isoOrNull(ms: number | null): string | null {
@@ -22,6 +24,7 @@ export function statusJson(report: StatusReport): Record<string, unknown> {
     failed: report.counts.failed,
     retryable: report.counts.retryable,
     line_errors: report.counts.lineErrors,
+    vectors: { count: report.vectors?.count ?? 0, dims: report.vectors?.dims ?? [] },
     runs_total: report.runsTotal,
     runs: report.runs.map((run) => ({
       id: run.id,
@@ -113,6 +116,11 @@ export function renderStatus(report: StatusReport, now: number = Date.now()): st
     `checkpoint  ${report.checkpoint.path} (${formatBytes(report.checkpoint.sizeBytes)})`,
     `records     ${number(counts.done)} done, ${failed}`,
   ];
+  const vectors = report.vectors;
+  if (vectors !== undefined && vectors.count > 0) {
+    const dims = `${vectors.dims.length === 1 ? 'dimension' : 'dimensions'} ${vectors.dims.join(', ')}`;
+    lines.push(`vectors     ${number(vectors.count)} stored (one per distinct text), ${dims}`);
+  }
   if (report.runsTotal === 0) {
     lines.push('runs        none yet');
   } else {

@@ -238,6 +238,6 @@ describe('memsafe export', () => {
     expect(fs.existsSync(out)).toBe(false);
     const format = await memsafe(['export', '--db', checkpoint(dir, 'c.db'), '--format', 'xml'], dir);
     expect(format.code).toBe(2);
-    expect(format.stderr).toContain('Expected `--format` to be one of openai-batch, jsonl, csv, got `xml`');
+    expect(format.stderr).toContain('Expected `--format` to be one of openai-batch, jsonl, csv, npy, got `xml`');
   });
 });

@@ -19,9 +19,17 @@ export function registerExport(program: Command): void {
         .argParser(collect)
         .makeOptionMandatory(),
     )
-    .addOption(new Option('--format <name>', 'openai-batch, jsonl or csv').default('openai-batch'))
+    .addOption(
+      new Option(
+        '--format <name>',
+        'openai-batch, jsonl or csv (chat and embeddings records each in their own shape), or npy: a float32 matrix of ' +
+          'every embedded text, with its row ids (`id<TAB>index` lines) in <out>.ids.tsv',
+      ).default('openai-batch'),
+    )
     .addOption(new Option('--errors', 'write the failed lines (bad input and duplicate ids included) instead of the results'))
-    .addOption(new Option('--out <file>', 'output file, created 0600; a name ending in .gz is gzip-compressed (default: stdout)'))
+    .addOption(
+      new Option('--out <file>', 'output file, created 0600; a name ending in .gz is gzip-compressed (default: stdout; npy needs <name>.npy)'),
+    )
     .action(
       action(async (_options: unknown, command: Command) => {
         const { EXPORT_FORMAT_NAMES, exportCheckpoints } = await import('../../output/export.js');
@@ -40,7 +48,13 @@ export function registerExport(program: Command): void {
           errors: options.errors === true,
           out: options.out,
         });
-        if (result.output !== 'stdout') {
+        if (result.npy !== undefined) {
+          const { vectors, dim, idsFile, leftOut } = result.npy;
+          const left = leftOut > 0 ? `; ${leftOut} chat records have no vectors and were left out` : '';
+          process.stderr.write(
+            `memsafe: wrote ${vectors} vectors of dimension ${dim} (from ${result.rows} records) to ${result.output}, row ids to ${idsFile}${left}\n`,
+          );
+        } else if (result.output !== 'stdout') {
           const what = options.errors === true ? 'failed lines' : 'records';
           process.stderr.write(`memsafe: wrote ${result.rows} ${what} to ${result.output}\n`);
         }

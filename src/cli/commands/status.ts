@@ -16,7 +16,7 @@ const statusOptions = z.object({
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('show done and failed records and the last runs of a checkpoint (safe during a run)')
+    .description('show done and failed records, stored embedding vectors and the last runs of a checkpoint (safe during a run)')
     .addOption(new Option('--db <file>', 'checkpoint file to read').makeOptionMandatory())
     .addOption(new Option('--json', 'print one JSON object for scripts instead of the table'))
     .addOption(new Option('--runs <n>', 'how many of the latest runs to list').default('10'))

@@ -1,7 +1,10 @@
 // CSV for spreadsheets, RFC 4180: CRLF line ends; a field with a comma, quote or line break is quoted, quotes doubled.
+// One table per export: chat records or embeddings records (one row per text), never both.
 import type { DoneRecord, FailedLine } from '../../checkpoint/queries.js';
-import type { ExportFormat, RowFormat } from '../export.js';
+import type { EmbeddingRecord } from '../embedding-records.js';
+import type { EmbeddingRowFormat, ExportFormat, RowFormat } from '../export.js';
 import { chatAnswer } from './jsonl.js';
+import { vectorJson } from './vector-text.js';
 
 export type CsvValue = string | number | boolean | null;
 
@@ -34,6 +37,15 @@ export const csvRecordRows: RowFormat<DoneRecord> = {
   },
 };
 
+/** One row per input text: `index` is its place in the record's input (0 for a single text), `embedding` a JSON array. */
+export const csvEmbeddingRows: EmbeddingRowFormat = {
+  header: () => csvLine(['id', 'line', 'index', 'dim', 'embedding']),
+  *row(record: EmbeddingRecord) {
+    let index = 0;
+    for (const vector of record.vectors()) yield csvLine([record.id, record.line, index++, record.dim, vectorJson(vector)]);
+  },
+};
+
 export const csvErrorRows: RowFormat<FailedLine> = {
   header: () => csvLine(['id', 'line', 'code', 'message', 'http_status', 'retryable', 'attempts']),
   row: (failure) =>
@@ -48,4 +60,9 @@ export const csvErrorRows: RowFormat<FailedLine> = {
     ]),
 };
 
-export const csvFormat: ExportFormat = { records: csvRecordRows, errors: csvErrorRows };
+export const csvFormat: ExportFormat = {
+  records: csvRecordRows,
+  embeddings: csvEmbeddingRows,
+  errors: csvErrorRows,
+  oneKindPerOutput: true,
+};

@@ -1,8 +1,10 @@
-// Plain JSONL: one compact line per chat record (the answer's text, finish reason and token usage), and the
-// error object every format but CSV writes for --errors.
+// Plain JSONL: one compact line per record — a chat record's answer text, finish reason and token usage, an
+// embeddings record's vector(s) — and the error object every format but CSV writes for --errors.
 import type { DoneRecord, FailedLine } from '../../checkpoint/queries.js';
 import { parseStoredBody } from '../../checkpoint/queries.js';
-import type { ExportFormat, RowFormat } from '../export.js';
+import type { EmbeddingRecord } from '../embedding-records.js';
+import type { EmbeddingRowFormat, ExportFormat, RowFormat } from '../export.js';
+import { vectorJson } from './vector-text.js';
 
 export interface ChatAnswer {
   /** choices[0].message.content; null for an answer without one (embeddings, tool calls). */
@@ -60,6 +62,21 @@ export const jsonlRecordRows: RowFormat<DoneRecord> = {
   },
 };
 
+/**
+ * `{"id","line","model","usage","cached","embedding":[...]}`; a record whose input was an array writes
+ * `"embeddings":[[...],...]` in input order instead. The vectors come last so that the short fields lead the line.
+ */
+export const jsonlEmbeddingRows: EmbeddingRowFormat = {
+  *row(record: EmbeddingRecord) {
+    const fields = JSON.stringify({ id: record.id, line: record.line, model: record.model, usage: record.usage, cached: record.cached });
+    const array = record.input === 'array';
+    yield `${fields.slice(0, -1)},${array ? '"embeddings":[' : '"embedding":'}`;
+    let index = 0;
+    for (const vector of record.vectors()) yield `${index++ === 0 ? '' : ','}${vectorJson(vector)}`;
+    yield array ? ']}\n' : '}\n';
+  },
+};
+
 export const jsonlErrorRows: RowFormat<FailedLine> = {
   row(failure) {
     return `${JSON.stringify({
@@ -74,4 +91,4 @@ export const jsonlErrorRows: RowFormat<FailedLine> = {
   },
 };
 
-export const jsonlFormat: ExportFormat = { records: jsonlRecordRows, errors: jsonlErrorRows };
+export const jsonlFormat: ExportFormat = { records: jsonlRecordRows, embeddings: jsonlEmbeddingRows, errors: jsonlErrorRows };

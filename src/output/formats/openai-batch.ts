@@ -2,8 +2,10 @@
 import { createHash } from 'node:crypto';
 import type { DoneRecord } from '../../checkpoint/queries.js';
 import { parseStoredBody } from '../../checkpoint/queries.js';
-import type { ExportFormat, ExportSource, RowFormat } from '../export.js';
+import type { EmbeddingRecord } from '../embedding-records.js';
+import type { EmbeddingRowFormat, ExportFormat, ExportSource, RowFormat } from '../export.js';
 import { jsonlErrorRows } from './jsonl.js';
+import { vectorJson } from './vector-text.js';
 
 /** Stable across exports of the same checkpoint file, distinct across shards that reuse an id. */
 export function batchRequestId(checkpoint: string, recordId: string): string {
@@ -26,4 +28,27 @@ export const openaiBatchRecordRows: RowFormat<DoneRecord> = {
   },
 };
 
-export const openaiBatchFormat: ExportFormat = { records: openaiBatchRecordRows, errors: jsonlErrorRows };
+/** The response body is rebuilt as OpenAI's embeddings `list`: data[{object, index, embedding}], model, usage. */
+export const openaiBatchEmbeddingRows: EmbeddingRowFormat = {
+  *row(record: EmbeddingRecord, source: ExportSource) {
+    const envelope = JSON.stringify({
+      id: batchRequestId(source.checkpoint, record.id),
+      custom_id: record.id,
+      response: { status_code: record.statusCode, request_id: record.requestId ?? '' },
+    });
+    // The envelope without its two closing braces, so the body can be streamed into `response`.
+    yield `${envelope.slice(0, -2)},"body":{"object":"list","data":[`;
+    let index = 0;
+    for (const vector of record.vectors()) {
+      yield `${index === 0 ? '' : ','}{"object":"embedding","index":${index},"embedding":${vectorJson(vector)}}`;
+      index++;
+    }
+    yield `],"model":${JSON.stringify(record.model)},"usage":${JSON.stringify(record.usage)}}},"error":null}\n`;
+  },
+};
+
+export const openaiBatchFormat: ExportFormat = {
+  records: openaiBatchRecordRows,
+  embeddings: openaiBatchEmbeddingRows,
+  errors: jsonlErrorRows,
+};

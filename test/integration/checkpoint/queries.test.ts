@@ -3,21 +3,31 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../../../src/checkpoint/open.js';
 import {
+  DONE_EMBEDDINGS_SQL,
   DONE_RECORDS_SQL,
+  EMBEDDING_SHAPES_SQL,
   FAILED_LINES_SQL,
+  countDoneKinds,
   countRecords,
+  iterateDoneEmbeddings,
   iterateDoneRecords,
+  iterateEmbeddingShapes,
   iterateFailedLines,
   listRuns,
   readStatusSnapshot,
+  readVectorStats,
+  vectorLookup,
 } from '../../../src/checkpoint/queries.js';
+import { decodeVector } from '../../../src/checkpoint/embedding-manifest.js';
 import {
   createCheckpoint,
   insertDone,
+  insertEmbedding,
   insertFailed,
   insertLineError,
   insertRun,
   insertSample,
+  insertVector,
   tempDir,
 } from '../../unit/output/checkpoint-fixture.js';
 
@@ -56,6 +66,7 @@ describe('countRecords', () => {
       counts: { done: 0, failed: 0, retryable: 0, lineErrors: 0 },
       runsTotal: 0,
       runs: [],
+      vectors: { count: 0, dims: [] },
     });
     reader.close();
   });
@@ -185,6 +196,8 @@ describe('export queries', () => {
   // guards: without INDEXED BY, SQLite picks records_status and sorts every row before the first one comes out
   it.each([
     ['done records', DONE_RECORDS_SQL],
+    ['done embeddings records', DONE_EMBEDDINGS_SQL],
+    ['embedding shapes', EMBEDDING_SHAPES_SQL],
     ['failed lines', FAILED_LINES_SQL],
   ])('read %s in line order from indexes, with no temporary sort', (_name, sql) => {
     const file = checkpointFile();
@@ -192,6 +205,95 @@ describe('export queries', () => {
     const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((row) => row.detail).join('\n');
     expect(plan).toMatch(/USING INDEX records_line/);
     expect(plan).not.toMatch(/TEMP B-TREE/);
+    db.close();
+  });
+});
+
+describe('embeddings queries', () => {
+  /** Chat at line 1, embeddings at lines 2 (one text) and 3 (three texts, one shared with line 2), a failure at 4. */
+  function embeddingsCheckpoint(): string {
+    const file = checkpointFile();
+    const db = createCheckpoint(file);
+    insertEmbedding(db, { id: 'many', line: 3, input: 'array', vectors: [{ key: 'k1', values: [1, 2] }, { key: 'k2', values: [3, 4] }, { key: 'k0', values: [0.5, 0.25] }] });
+    insertDone(db, { id: 'chat', line: 1 });
+    insertEmbedding(db, { id: 'one', line: 2, vectors: [{ key: 'k0', values: [0.5, 0.25] }] });
+    insertFailed(db, { id: 'failed', line: 4, code: 'http_400', message: 'too long', httpStatus: 400, endpoint: '/v1/embeddings' });
+    db.close();
+    return file;
+  }
+
+  it('counts done records by kind', () => {
+    const db = openCheckpoint(embeddingsCheckpoint(), { create: false, readonly: true });
+    expect(countDoneKinds(db)).toEqual({ done: 3, embeddings: 2 });
+    db.close();
+  });
+
+  it('counts stored vectors (one per distinct text) and their dimensions', () => {
+    const file = embeddingsCheckpoint();
+    const writer = createCheckpoint(file);
+    insertVector(writer, { key: 'wide', values: [1, 2, 3, 4] });
+    writer.close();
+    const db = openCheckpoint(file, { create: false, readonly: true });
+    expect(readVectorStats(db)).toEqual({ count: 4, dims: [2, 4] });
+    expect(readStatusSnapshot(db, 1).vectors).toEqual({ count: 4, dims: [2, 4] });
+    db.close();
+  });
+
+  it('reports no vectors for a checkpoint from before the vectors table', () => {
+    const file = checkpointFile();
+    const writer = createCheckpoint(file);
+    writer.exec('DROP TABLE vectors');
+    writer.pragma('user_version = 1');
+    writer.close();
+    const db = openCheckpoint(file, { create: false, readonly: true });
+    expect(readVectorStats(db)).toEqual({ count: 0, dims: [] });
+    db.close();
+  });
+
+  it('reads each embeddings record shape from its manifest, in line order', () => {
+    const db = openCheckpoint(embeddingsCheckpoint(), { create: false, readonly: true });
+    expect([...iterateEmbeddingShapes(db)]).toEqual([
+      { id: 'one', line: 2, vectors: 1, dim: 2 },
+      { id: 'many', line: 3, vectors: 3, dim: 2 },
+    ]);
+    db.close();
+  });
+
+  it('refuses an embeddings record whose body is not a manifest, naming it', () => {
+    const file = embeddingsCheckpoint();
+    const writer = createCheckpoint(file);
+    writer.prepare(`UPDATE responses SET body = '{"object":"list","data":[]}' WHERE hash = 'hash-many'`).run();
+    writer.close();
+    const db = openCheckpoint(file, { create: false, readonly: true });
+    expect(() => [...iterateEmbeddingShapes(db)]).toThrow(/"many" \(line 3\) is an embeddings record without an embedding manifest/);
+    db.close();
+  });
+
+  it('yields only done embeddings records, lazily, and looks vectors up while the iterator is open', () => {
+    const file = checkpointFile();
+    const db = createCheckpoint(file);
+    db.transaction(() => {
+      for (let line = 1; line <= 2000; line++) {
+        if (line % 2 === 0) insertDone(db, { id: `chat${line}`, line });
+        else insertEmbedding(db, { id: `e${line}`, line, vectors: [{ key: `k${line}`, values: [line, -line] }] });
+      }
+    })();
+    const lookup = vectorLookup(db);
+    const iterator = iterateDoneEmbeddings(db);
+    const first = iterator.next().value;
+    expect(first).toMatchObject({ id: 'e1', line: 1, endpoint: '/v1/embeddings' });
+    // better-sqlite3 refuses exec() while a statement is still stepping: the rows were not read up front
+    expect(() => db.exec('SELECT 1')).toThrow(/busy/i);
+    const vector = lookup('k1');
+    expect(vector?.dim).toBe(2);
+    expect(decodeVector(vector?.data ?? Buffer.alloc(0))).toEqual([1, -1]);
+    let count = 1;
+    for (const record of iterator) {
+      expect(record.line % 2).toBe(1);
+      count++;
+    }
+    expect(count).toBe(1000);
+    expect(lookup('missing')).toBeUndefined();
     db.close();
   });
 });

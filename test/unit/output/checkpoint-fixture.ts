@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
+import { encodeVector } from '../../../src/checkpoint/embedding-manifest.js';
 import { openCheckpoint } from '../../../src/checkpoint/open.js';
 
 export function tempDir(): string {
@@ -60,6 +61,7 @@ export interface FailedInsert {
   attempts?: number;
   /** A bad input line never became a request: no hash. */
   badLine?: boolean;
+  endpoint?: string;
 }
 
 export function insertFailed(db: Database.Database, record: FailedInsert): void {
@@ -70,7 +72,7 @@ export function insertFailed(db: Database.Database, record: FailedInsert): void 
   ).run(
     record.id,
     record.line,
-    record.badLine === true ? null : '/v1/chat/completions',
+    record.badLine === true ? null : (record.endpoint ?? '/v1/chat/completions'),
     record.badLine === true ? null : `hash-${record.id}`,
     record.retryable === true ? 1 : 0,
     record.attempts ?? (record.badLine === true ? 0 : 1),
@@ -129,4 +131,60 @@ export function insertSample(db: Database.Database, runId: number, t: number, rs
   db.prepare(
     `INSERT INTO samples (run_id, t, rss, heap_used, batch_size, concurrency, state, done) VALUES (?, ?, ?, 0, 8, 4, 'NORMAL', 0)`,
   ).run(runId, t, rss);
+}
+
+export interface VectorInsert {
+  /** vectors.key; records that share a text share the key (and the row). */
+  key: string;
+  values: readonly number[];
+}
+
+export interface EmbeddingInsert {
+  id: string;
+  line: number;
+  vectors: readonly VectorInsert[];
+  /** 'string' (one text) unless given; 'array' for a list input. */
+  input?: 'string' | 'array';
+  model?: string;
+  /** The manifest's dim; the first vector's length unless given. */
+  dim?: number;
+  usage?: { prompt_tokens: number; total_tokens: number };
+  requestId?: string | null;
+  cached?: boolean;
+  runId?: number;
+}
+
+export function insertVector(db: Database.Database, vector: VectorInsert, model = 'mock-embed'): void {
+  db.prepare('INSERT OR IGNORE INTO vectors (key, model, dim, data, created_at) VALUES (?, ?, ?, ?, 0)').run(
+    vector.key,
+    model,
+    vector.values.length,
+    encodeVector(vector.values),
+  );
+}
+
+export function embeddingManifest(record: EmbeddingInsert): string {
+  return JSON.stringify({
+    object: 'memsafe.embedding_manifest',
+    model: record.model ?? 'mock-embed',
+    input: record.input ?? 'string',
+    vectors: record.vectors.map((vector) => vector.key),
+    dim: record.dim ?? record.vectors[0]?.values.length ?? 0,
+    usage: record.usage ?? { prompt_tokens: 3, total_tokens: 3 },
+  });
+}
+
+/** A done embeddings record, its manifest response and its vectors, the way an embeddings run stores them. */
+export function insertEmbedding(db: Database.Database, record: EmbeddingInsert): void {
+  const hash = `hash-${record.id}`;
+  for (const vector of record.vectors) insertVector(db, vector, record.model);
+  db.prepare(
+    `INSERT INTO records (id, line, seen_run, run_id, endpoint, hash, status, attempts, cached, updated_at)
+     VALUES (?, ?, ?, ?, '/v1/embeddings', ?, 'done', 1, ?, 0)`,
+  ).run(record.id, record.line, record.runId ?? 1, record.runId ?? 1, hash, record.cached === true ? 1 : 0);
+  const usage = record.usage ?? { prompt_tokens: 3, total_tokens: 3 };
+  db.prepare(
+    `INSERT INTO responses (hash, endpoint, status_code, request_id, body, prompt_tokens, completion_tokens, total_tokens, created_at)
+     VALUES (?, '/v1/embeddings', 200, ?, ?, ?, NULL, ?, 0)`,
+  ).run(hash, record.requestId === undefined ? `req-${record.id}` : record.requestId, embeddingManifest(record), usage.prompt_tokens, usage.total_tokens);
 }

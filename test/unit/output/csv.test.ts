@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { encodeVector } from '../../../src/checkpoint/embedding-manifest.js';
 import type { DoneRecord } from '../../../src/checkpoint/queries.js';
-import { csvErrorRows, csvField, csvLine, csvRecordRows } from '../../../src/output/formats/csv.js';
+import { csvEmbeddingRows, csvErrorRows, csvField, csvLine, csvRecordRows } from '../../../src/output/formats/csv.js';
 import { chatBody } from './checkpoint-fixture.js';
 
 describe('csvField (RFC 4180)', () => {
@@ -62,5 +63,32 @@ describe('csv rows', () => {
     expect(
       csvErrorRows.row({ id: 'x', line: 1, code: 'http_429', message: 'slow down', httpStatus: 429, retryable: true, attempts: 6 }, source),
     ).toBe('x,1,http_429,slow down,429,true,6\r\n');
+  });
+});
+
+describe('csv embeddings rows', () => {
+  it('writes one row per text: id, line, index, dim and the vector as a quoted JSON array', () => {
+    expect(csvEmbeddingRows.header?.()).toBe('id,line,index,dim,embedding\r\n');
+    const vectors = [
+      [0.1, -2],
+      [3, 0.5],
+    ];
+    const rows = csvEmbeddingRows.row(
+      {
+        id: 'id,1',
+        line: 7,
+        cached: false,
+        statusCode: 200,
+        requestId: null,
+        model: 'm',
+        input: 'array',
+        dim: 2,
+        vectorCount: 2,
+        usage: { prompt_tokens: 1, total_tokens: 1 },
+        vectors: () => vectors.map((values) => encodeVector(values)),
+      },
+      source,
+    );
+    expect([...rows]).toEqual(['"id,1",7,0,2,"[0.1,-2]"\r\n', '"id,1",7,1,2,"[3,0.5]"\r\n']);
   });
 });

@@ -48,6 +48,7 @@ describe('statusJson', () => {
       failed: 7,
       retryable: 4,
       line_errors: 2,
+      vectors: { count: 0, dims: [] },
       runs_total: 12,
     });
     const runs = json['runs'] as Record<string, unknown>[];
@@ -74,6 +75,22 @@ describe('statusJson', () => {
       halt_reason: 'memory breaker',
     });
     expect(runs[1]).toMatchObject({ status: 'running', exit_code: null, ended_at: null, duration_ms: null, peak_rss_bytes: null });
+  });
+});
+
+describe('vectors', () => {
+  it('--json always has a vectors object, empty for a chat checkpoint', () => {
+    expect(statusJson({ ...report, vectors: { count: 0, dims: [] } })['vectors']).toEqual({ count: 0, dims: [] });
+    expect(statusJson({ ...report, vectors: { count: 1_000_000, dims: [768, 1536] } })['vectors']).toEqual({ count: 1_000_000, dims: [768, 1536] });
+  });
+
+  it('the table shows a vectors line only when there are vectors', () => {
+    expect(renderStatus({ ...report, vectors: { count: 0, dims: [] } })).not.toContain('vectors');
+    const one = renderStatus({ ...report, vectors: { count: 20_000, dims: [1536] } }).split('\n');
+    expect(one[2]).toBe('vectors     20,000 stored (one per distinct text), dimension 1536');
+    expect(one[3]).toMatch(/^runs /);
+    const two = renderStatus({ ...report, vectors: { count: 3, dims: [8, 16] } }).split('\n');
+    expect(two[2]).toBe('vectors     3 stored (one per distinct text), dimensions 8, 16');
   });
 });
 
