@@ -1,12 +1,18 @@
 // One place turns commander's raw option values into typed options, or into a UsageError that names
 // the option as the user gave it (flag or environment variable), the value and what was expected.
+// Commands import this module lazily, inside their action, so zod never loads for `memsafe --help`.
 import type { Command } from 'commander';
-import type { z, ZodError } from 'zod';
+import { z, type ZodError } from 'zod';
 import { UsageError } from '../errors.js';
+import { fields } from './fields.js';
 
-export function validateOptions<S extends z.ZodType>(command: Command, schema: S): z.output<S> {
+/** Builds a schema from zod and the shared fields, so a command file needs no top-level zod import. */
+export type SchemaFactory<S extends z.ZodType> = (kit: { readonly z: typeof z; readonly fields: typeof fields }) => S;
+
+export function validateOptions<S extends z.ZodType>(command: Command, schema: S | SchemaFactory<S>): z.output<S> {
+  const resolved = typeof schema === 'function' ? (schema as SchemaFactory<S>)({ z, fields }) : schema;
   const raw = command.opts();
-  const result = schema.safeParse(raw);
+  const result = resolved.safeParse(raw);
   if (result.success) return result.data;
   throw toUsageError(command, raw, result.error);
 }

@@ -1,8 +1,5 @@
 // `memsafe export`: the results (or, with --errors, the failures) of one or more checkpoints as one file or stream.
 import { type Command, Option } from 'commander';
-import { z } from 'zod';
-import { fields } from '../../config/fields.js';
-import { validateOptions } from '../../config/validate.js';
 import { ExitCode } from '../../errors.js';
 import { action } from '../action.js';
 
@@ -33,8 +30,8 @@ export function registerExport(program: Command): void {
     .action(
       action(async (_options: unknown, command: Command) => {
         const { EXPORT_FORMAT_NAMES, exportCheckpoints } = await import('../../output/export.js');
-        const options = validateOptions(
-          command,
+        const { validateOptions } = await import('../../config/validate.js');
+        const options = validateOptions(command, ({ z, fields }) =>
           z.object({
             db: z.array(fields.text()).min(1),
             format: fields.choice(EXPORT_FORMAT_NAMES),

@@ -1,17 +1,7 @@
 // `memsafe mock-server`: a local OpenAI- and Ollama-compatible server with deterministic answers, for demos and CI.
 import { type Command, Option } from 'commander';
-import { z } from 'zod';
-import { fields } from '../../config/fields.js';
-import { validateOptions } from '../../config/validate.js';
 import { ExitCode, FatalError } from '../../errors.js';
 import { action } from '../action.js';
-
-const mockServerOptions = z.object({
-  port: fields.integer(0, 65_535),
-  latency: fields.duration(),
-  failRate: fields.ratio(),
-  responseBytes: fields.bytes().optional(),
-});
 
 export function registerMockServer(program: Command): void {
   program
@@ -23,7 +13,15 @@ export function registerMockServer(program: Command): void {
     .addOption(new Option('--response-bytes <size>', 'pad each chat answer to about this size (e.g. 64KB)'))
     .action(
       action(async (_options: unknown, command: Command) => {
-        const options = validateOptions(command, mockServerOptions);
+        const { validateOptions } = await import('../../config/validate.js');
+        const options = validateOptions(command, ({ z, fields }) =>
+          z.object({
+            port: fields.integer(0, 65_535),
+            latency: fields.duration(),
+            failRate: fields.ratio(),
+            responseBytes: fields.bytes().optional(),
+          }),
+        );
         const { startMockServer } = await import('../../provider/mock-server.js');
         let server;
         try {

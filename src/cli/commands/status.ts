@@ -1,17 +1,8 @@
 // `memsafe status`: what a checkpoint holds and how its last runs ended. Reads only, so it works during a run.
 import { type Command, Option } from 'commander';
-import { z } from 'zod';
 import type { StatusSnapshot } from '../../checkpoint/queries.js';
-import { fields } from '../../config/fields.js';
-import { validateOptions } from '../../config/validate.js';
 import { ExitCode } from '../../errors.js';
 import { action } from '../action.js';
-
-const statusOptions = z.object({
-  db: fields.text(),
-  json: z.boolean().optional(),
-  runs: fields.integer(0),
-});
 
 export function registerStatus(program: Command): void {
   program
@@ -22,7 +13,10 @@ export function registerStatus(program: Command): void {
     .addOption(new Option('--runs <n>', 'how many of the latest runs to list').default('10'))
     .action(
       action(async (_options: unknown, command: Command) => {
-        const options = validateOptions(command, statusOptions);
+        const { validateOptions } = await import('../../config/validate.js');
+        const options = validateOptions(command, ({ z, fields }) =>
+          z.object({ db: fields.text(), json: z.boolean().optional(), runs: fields.integer(0) }),
+        );
         const fs = await import('node:fs');
         const path = await import('node:path');
         const { openCheckpoint } = await import('../../checkpoint/open.js');
