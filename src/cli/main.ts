@@ -1,4 +1,5 @@
 // Entry point: loads .env, parses the command line, and maps every outcome to an exit code. The only place that exits.
+import './startup-flags.js';
 import fs from 'node:fs';
 import { CommanderError } from 'commander';
 import { ExitCode, MemsafeError } from '../errors.js';

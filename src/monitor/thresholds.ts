@@ -1,0 +1,43 @@
+// --warn and --max in bytes: percentages are of the process's cgroup limit when it has one, else of physical memory.
+import os from 'node:os';
+import { formatBytes, resolveSize, type SizeSpec } from '../config/units.js';
+import { UsageError } from '../errors.js';
+import { cgroupDir, readCgroupLimit } from '../system/cgroup.js';
+
+export interface Thresholds {
+  readonly limitBytes: number;
+  readonly limitSource: 'cgroup' | 'physical';
+  readonly cgroupDir: string | undefined;
+  readonly warnBytes: number;
+  readonly maxBytes: number;
+}
+
+export interface ThresholdInput {
+  readonly pid: number;
+  readonly warn: SizeSpec;
+  /** --warn was left at its default: lowered under --max instead of refused. */
+  readonly warnIsDefault: boolean;
+  readonly max: SizeSpec;
+  readonly physicalBytes?: number;
+  readonly cgroupRoot?: string;
+}
+
+export function resolveThresholds(input: ThresholdInput): Thresholds {
+  const physical = input.physicalBytes ?? os.totalmem();
+  const dir = input.cgroupRoot === undefined ? cgroupDir(input.pid) : cgroupDir(input.pid, input.cgroupRoot);
+  const cgroupLimit = input.cgroupRoot === undefined ? readCgroupLimit(dir) : readCgroupLimit(dir, input.cgroupRoot);
+  const fromCgroup = cgroupLimit !== undefined && cgroupLimit < physical;
+  const limitBytes = fromCgroup ? cgroupLimit : physical;
+  const maxBytes = resolveSize(input.max, limitBytes);
+  let warnBytes = resolveSize(input.warn, limitBytes);
+  if (warnBytes >= maxBytes) {
+    if (!input.warnIsDefault) {
+      throw new UsageError(`Expected \`--warn\` (${formatBytes(warnBytes)}) to be below \`--max\` (${formatBytes(maxBytes)})`, {
+        code: 'MS_BAD_OPTION',
+      });
+    }
+    // The default 1GB warn under a smaller --max keeps the default's proportion (1GB of 1.5GB).
+    warnBytes = Math.floor((maxBytes * 2) / 3);
+  }
+  return { limitBytes, limitSource: fromCgroup ? 'cgroup' : 'physical', cgroupDir: dir, warnBytes, maxBytes };
+}
