@@ -14,7 +14,7 @@ export function registerReport(program: Command): void {
       `
 Per run: RSS and heap over time with the governor's CAUTIOUS/BREAKER spans shaded and breaker trips marked,
 batch size and concurrency, and throughput. The page needs no network (no scripts, no CDN).
-Example: memsafe report --db prompts.jsonl.memsafe.db --out last-night.html`,
+Example: memsafe report --db prompts.memsafe.db --out last-night.html`,
     )
     .action(
       action(async (_options: unknown, command: Command) => {
