@@ -169,61 +169,62 @@ export class CheckpointStore {
 
   /** What the checkpoint knows about these ids: one indexed query per chunk, never a set of every id. */
   lookup(ids: readonly string[]): Map<string, StoredRecord> {
-    const found = new Map<string, StoredRecord>();
-    for (let start = 0; start < ids.length; start += LOOKUP_CHUNK) {
-      const chunk = ids.slice(start, start + LOOKUP_CHUNK);
-      const rows = this.inQuery(
-        'records',
-        chunk.length,
-        (list) => `SELECT r.id, r.line, r.hash, r.status, r.retryable, r.seen_run AS seenRun, p.created_at AS responseAt
-          FROM records r LEFT JOIN responses p ON p.hash = r.hash AND r.status = 'done' WHERE r.id IN (${list})`,
-      ).all(...chunk) as (Omit<StoredRecord, 'retryable'> & { retryable: number })[];
-      for (const row of rows) found.set(row.id, { ...row, retryable: row.retryable === 1 });
-    }
-    return found;
+    type Row = Omit<StoredRecord, 'retryable'> & { retryable: number };
+    return this.lookupIn<Row, StoredRecord>(
+      'records',
+      ids,
+      (list) => `SELECT r.id, r.line, r.hash, r.status, r.retryable, r.seen_run AS seenRun, p.created_at AS responseAt
+        FROM records r LEFT JOIN responses p ON p.hash = r.hash AND r.status = 'done' WHERE r.id IN (${list})`,
+      (row) => [row.id, { ...row, retryable: row.retryable === 1 }],
+    );
   }
 
   /** Fetch times of stored responses for these request hashes (the response cache). */
   cachedResponses(hashes: readonly string[]): Map<string, number> {
-    const found = new Map<string, number>();
-    for (let start = 0; start < hashes.length; start += LOOKUP_CHUNK) {
-      const chunk = hashes.slice(start, start + LOOKUP_CHUNK);
-      const rows = this.inQuery(
-        'responses',
-        chunk.length,
-        (list) => `SELECT hash, created_at AS createdAt FROM responses WHERE hash IN (${list})`,
-      ).all(...chunk) as { hash: string; createdAt: number }[];
-      for (const row of rows) found.set(row.hash, row.createdAt);
-    }
-    return found;
+    return this.lookupIn<{ hash: string; createdAt: number }, number>(
+      'responses',
+      hashes,
+      (list) => `SELECT hash, created_at AS createdAt FROM responses WHERE hash IN (${list})`,
+      (row) => [row.hash, row.createdAt],
+    );
   }
 
   /** Which of these vector keys are stored, with their dimension. */
   storedVectors(keys: readonly string[]): Map<string, number> {
-    const found = new Map<string, number>();
-    for (let start = 0; start < keys.length; start += LOOKUP_CHUNK) {
-      const chunk = keys.slice(start, start + LOOKUP_CHUNK);
-      const rows = this.inQuery('vectors', chunk.length, (list) => `SELECT key, dim FROM vectors WHERE key IN (${list})`).all(...chunk) as {
-        key: string;
-        dim: number;
-      }[];
-      for (const row of rows) found.set(row.key, row.dim);
-    }
-    return found;
+    return this.lookupIn<{ key: string; dim: number }, number>(
+      'vectors',
+      keys,
+      (list) => `SELECT key, dim FROM vectors WHERE key IN (${list})`,
+      (row) => [row.key, row.dim],
+    );
   }
 
   storedDimension(model: string): number | undefined {
     return (this.statements.vectorDim.get(model) as { dim: number } | undefined)?.dim;
   }
 
-  private inQuery(name: string, count: number, sql: (list: string) => string): Database.Statement {
-    const key = `${name}:${count}`;
-    let statement = this.lookupStatements.get(key);
-    if (statement === undefined) {
-      statement = this.db.prepare(sql(new Array<string>(count).fill('?').join(', ')));
-      this.lookupStatements.set(key, statement);
+  /** `WHERE key IN (...)` in chunks below SQLite's parameter limit, each statement prepared once per size. */
+  private lookupIn<Row, Value>(
+    name: string,
+    keys: readonly string[],
+    sql: (list: string) => string,
+    entry: (row: Row) => [string, Value],
+  ): Map<string, Value> {
+    const found = new Map<string, Value>();
+    for (let start = 0; start < keys.length; start += LOOKUP_CHUNK) {
+      const chunk = keys.slice(start, start + LOOKUP_CHUNK);
+      const cacheKey = `${name}:${chunk.length}`;
+      let statement = this.lookupStatements.get(cacheKey);
+      if (statement === undefined) {
+        statement = this.db.prepare(sql(new Array<string>(chunk.length).fill('?').join(', ')));
+        this.lookupStatements.set(cacheKey, statement);
+      }
+      for (const row of statement.all(...chunk) as Row[]) {
+        const [key, value] = entry(row);
+        found.set(key, value);
+      }
     }
-    return statement;
+    return found;
   }
 
   /** Writes a batch of outcomes and the run's counters in one transaction. */
