@@ -1,8 +1,9 @@
 // Opens a checkpoint file: created owner-only, WAL, a capped page cache, migrated, and checked to be ours.
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
-import { FatalError, UsageError } from '../errors.js';
+import { FatalError, MemsafeError, UsageError } from '../errors.js';
 import { APP_ID, MIGRATIONS, migrate } from './schema.js';
+import { checkpointFailure, sqliteCode } from './sqlite-failure.js';
 
 /** better-sqlite3 defaults to a 16 MB page cache per connection; 4 MB keeps RSS flat as the file grows. */
 const CACHE_KIB = 4096;
@@ -23,7 +24,14 @@ export function openCheckpoint(file: string, options: OpenCheckpointOptions): Da
   }
   if (!exists) {
     // Create it owner-only before SQLite opens it, so no other user can ever read a response.
-    fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_WRONLY | fs.constants.O_EXCL, 0o600));
+    try {
+      fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_WRONLY | fs.constants.O_EXCL, 0o600));
+    } catch (cause) {
+      // EEXIST: another run started at the same moment created it; open that one (its lock decides who runs).
+      if ((cause as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new FatalError(`Cannot create checkpoint ${file}: ${(cause as Error).message}`, { code: 'MS_CHECKPOINT_OPEN', cause });
+      }
+    }
   }
   let db: Database.Database;
   try {
@@ -38,7 +46,7 @@ export function openCheckpoint(file: string, options: OpenCheckpointOptions): Da
     assertMemsafeDatabase(db, file);
     db.pragma(`cache_size = -${CACHE_KIB}`);
     if (!options.readonly) {
-      db.pragma('journal_mode = WAL');
+      enableWal(db, file);
       // NORMAL in WAL mode survives a process crash; only an OS crash may lose the last commits.
       db.pragma('synchronous = NORMAL');
       migrate(db);
@@ -47,25 +55,31 @@ export function openCheckpoint(file: string, options: OpenCheckpointOptions): Da
     return db;
   } catch (error) {
     db.close();
-    throw error;
+    if (error instanceof MemsafeError) throw error;
+    throw checkpointFailure(file, error, 'set up', 'MS_CHECKPOINT_OPEN');
   }
 }
 
 function assertMemsafeDatabase(db: Database.Database, file: string): void {
   let version: number;
-  let tables: { n: number };
+  let tables: number;
+  let app: string | undefined;
   try {
-    version = db.pragma('user_version', { simple: true }) as number;
-    tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
+    // One read transaction: another run may be creating this very file's tables right now.
+    ({ version, tables, app } = db.transaction(() => {
+      const current = db.pragma('user_version', { simple: true }) as number;
+      const count = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
+      return { version: current, tables: count, app: current > 0 ? readApp(db) : undefined };
+    })());
   } catch (cause) {
+    if (sqliteCode(cause)?.startsWith('SQLITE_CORRUPT') === true) throw checkpointFailure(file, cause, 'read', 'MS_CHECKPOINT_OPEN');
     throw new FatalError(`${file} is not a SQLite database (${(cause as Error).message})`, {
       code: 'MS_CHECKPOINT_NOT_SQLITE',
       cause,
       hint: 'Point --db at a memsafe checkpoint, or at a path that does not exist yet.',
     });
   }
-  if (version === 0 && tables.n === 0) return; // a new, empty file: migrate() sets it up
-  const app = version > 0 ? readApp(db) : undefined;
+  if (version === 0 && tables === 0) return; // a new, empty file: migrate() sets it up
   if (app !== APP_ID) {
     throw new FatalError(`${file} is a SQLite database, but not a memsafe checkpoint; it was left untouched`, {
       code: 'MS_CHECKPOINT_FOREIGN',
@@ -80,11 +94,34 @@ function assertMemsafeDatabase(db: Database.Database, file: string): void {
   }
 }
 
+/** How long to keep trying to switch a new file to WAL while another run opening it holds a lock. */
+const WAL_SWITCH_WAIT_MS = 5000;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Switching to WAL takes an exclusive lock, and when two runs open a new file together SQLite answers one of
+ * them SQLITE_BUSY at once (its busy timeout does not apply): try again after a short random pause.
+ */
+function enableWal(db: Database.Database, file: string): void {
+  const until = Date.now() + WAL_SWITCH_WAIT_MS;
+  for (;;) {
+    try {
+      if (db.pragma('journal_mode = WAL', { simple: true }) === 'wal') return;
+    } catch (error) {
+      if (sqliteCode(error) !== 'SQLITE_BUSY' || Date.now() > until) throw error;
+    }
+    if (Date.now() > until) throw new FatalError(`cannot switch the checkpoint ${file} to WAL mode`, { code: 'MS_CHECKPOINT_OPEN' });
+    Atomics.wait(sleeper, 0, 0, 5 + Math.random() * 20);
+  }
+}
+
 function readApp(db: Database.Database): string | undefined {
   try {
     const row = db.prepare("SELECT value FROM meta WHERE key = 'app'").get() as { value: string } | undefined;
     return row?.value;
-  } catch {
+  } catch (error) {
+    // No meta table: another application's database. A damaged page is not that: say so (see openCheckpoint).
+    if (sqliteCode(error)?.startsWith('SQLITE_CORRUPT') === true) throw error;
     return undefined;
   }
 }

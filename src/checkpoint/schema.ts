@@ -122,14 +122,17 @@ export const MIGRATIONS: readonly string[] = [
 ];
 
 export function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (let version = current; version < MIGRATIONS.length; version++) {
-    const sql = MIGRATIONS[version];
-    if (sql === undefined) break;
-    db.transaction(() => {
+  const version = () => db.pragma('user_version', { simple: true }) as number;
+  if (version() >= MIGRATIONS.length) return;
+  // IMMEDIATE, with the version read again under the write lock: two runs that open a new checkpoint at the
+  // same moment must not both create its tables (the second finds them made).
+  db.transaction(() => {
+    for (let current = version(); current < MIGRATIONS.length; current++) {
+      const sql = MIGRATIONS[current];
+      if (sql === undefined) break;
       db.exec(sql);
-      if (version === 0) db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('app', APP_ID);
-      db.pragma(`user_version = ${version + 1}`);
-    })();
-  }
+      if (current === 0) db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('app', APP_ID);
+      db.pragma(`user_version = ${current + 1}`);
+    }
+  }).immediate();
 }

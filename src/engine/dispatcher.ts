@@ -34,13 +34,21 @@ export interface DispatcherParts {
 export class Dispatcher {
   constructor(private readonly parts: DispatcherParts) {}
 
-  async send(job: Job, signal: AbortSignal): Promise<SendResult> {
+  /**
+   * `signal` aborts everything, requests in flight included; once `stop` fires no new attempt starts (a request
+   * started while the run stops could be cut off at the end of the grace period: paid for, and lost).
+   */
+  async send(job: Job, signal: AbortSignal, stop?: AbortSignal): Promise<SendResult> {
     const p = this.parts;
     for (let attempt = 1; ; attempt++) {
       let error: ProviderError;
       try {
         await this.takeBudget(job, signal);
         const release = await this.acquireOutsidePause(signal);
+        if (stop?.aborted === true) {
+          release();
+          return { ok: false, error: aborted(stop), attempts: attempt - 1, exhausted: false };
+        }
         try {
           p.stats.requests++;
           const response = await p.provider.send(job.endpoint, job.body, signal);

@@ -2,6 +2,7 @@
 // commit results batch by batch, and obey the memory governor. One Engine per run.
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
+import { checkpointFailure, sqliteCode } from '../checkpoint/sqlite-failure.js';
 import type { CheckpointStore, FailedOutcome, Outcome, RunCounters } from '../checkpoint/store.js';
 import type { RunOptions } from '../config/run-options.js';
 import { ExitCode, FatalError, type MemsafeError, ProviderError, errorMessage } from '../errors.js';
@@ -16,6 +17,7 @@ import { MemoryWatch } from './memory-watch.js';
 import { idOf, planBatch, type Plan } from './planner.js';
 import { AdaptiveConcurrency, ConcurrencyGate } from './adaptive-concurrency.js';
 import { EmbeddingPacker } from './embedding-packer.js';
+import { HeapTrim } from './heap-trim.js';
 import { ServerPause, TokenBucket } from './rate-limit.js';
 import { sleep } from './retry.js';
 import { inShard } from './shard.js';
@@ -103,11 +105,14 @@ export class Engine {
   private readonly concurrency: AdaptiveConcurrency;
   private readonly gate: ConcurrencyGate;
   private readonly requests = new AbortController();
+  /** Fired when the run starts to stop (any reason): no new request starts after it. */
+  private readonly stopping = new AbortController();
   private readonly pendingIds = new Map<string, number>();
   /** Identical requests in flight share one call: followers wait for the leader's answer. */
   private readonly inFlightByHash = new Map<string, Promise<boolean>>();
   private readonly waiters: (() => void)[] = [];
   private readonly models = new Set<string>();
+  private readonly heapTrim = new HeapTrim();
   private active = 0;
   private lastRss = 0;
   private run = 0;
@@ -153,7 +158,10 @@ export class Engine {
         this.lastRss = rss;
         if (decision.changed) this.onStateChange(decision.previous, decision.state, rss);
       },
-      onSample: (sample) => this.safely(() => this.parts.store.recordSample(this.run, { ...sample, ...this.gauges(), done: this.counters.done })),
+      onSample: (sample) => {
+        this.trimHeap(sample.heapUsed);
+        this.safely(() => this.parts.store.recordSample(this.run, { ...sample, ...this.gauges(), done: this.counters.done }));
+      },
     });
   }
 
@@ -239,7 +247,8 @@ export class Engine {
     for (const plan of plans) this.apply(plan);
     this.progress();
     // Bounded window: never more than a slot per request in flight plus one batch waiting for a slot.
-    while (this.active >= Math.max(1, this.governor.concurrencyCeiling()) + this.governor.batchSize()) {
+    // A stop ends the wait at once: on a hung server no slot may free before the grace period is over.
+    while (this.stopReason === undefined && this.active >= Math.max(1, this.governor.concurrencyCeiling()) + this.governor.batchSize()) {
       await this.nextFinished();
     }
   }
@@ -284,7 +293,7 @@ export class Engine {
     this.inFlightByHash.set(job.hash, mine);
     let result: SendResult | undefined;
     try {
-      result = await this.dispatcher.send(job, this.requests.signal);
+      result = await this.dispatcher.send(job, this.requests.signal, this.stopping.signal);
       this.settle(job, result);
     } finally {
       if (this.inFlightByHash.get(job.hash) === mine) this.inFlightByHash.delete(job.hash);
@@ -336,7 +345,7 @@ export class Engine {
       normalize: o.normalize,
       storedVectors: (keys) => this.parts.store.storedVectors(keys),
       storedDimension: (model) => this.parts.store.storedDimension(model),
-      send: (job) => this.dispatcher.send(job, this.requests.signal),
+      send: (job) => this.dispatcher.send(job, this.requests.signal, this.stopping.signal),
       track: (work) => this.track(work),
       add: (outcome) => this.buffer.add(outcome),
       commit: () => this.buffer.flush(),
@@ -359,8 +368,12 @@ export class Engine {
       .catch((error: unknown) => this.fail(error))
       .finally(() => {
         this.active--;
-        for (const wake of this.waiters.splice(0)) wake();
+        this.wakeWaiters();
       });
+  }
+
+  private wakeWaiters(): void {
+    for (const wake of this.waiters.splice(0)) wake();
   }
 
   private async nextFinished(): Promise<void> {
@@ -421,6 +434,14 @@ export class Engine {
     this.requestStop('breaker');
   }
 
+  /** Once a second: a full GC when the heap has doubled over its live size (see heap-trim.ts). */
+  private trimHeap(heapUsed: number): void {
+    const gc = this.parts.gc;
+    if (gc === undefined || !this.heapTrim.due(heapUsed)) return;
+    gc();
+    this.heapTrim.collected(process.memoryUsage().heapUsed);
+  }
+
   private onStateChange(previous: GovernorState, state: GovernorState, rss: number): void {
     this.concurrency.setCeiling(Math.max(1, this.governor.concurrencyCeiling()));
     this.gate.notify();
@@ -432,6 +453,8 @@ export class Engine {
   private requestStop(reason: StopReason): void {
     if (this.stopReason !== undefined) return;
     this.stopReason = reason;
+    this.stopping.abort(reason);
+    this.wakeWaiters();
     if (reason === 'max-runtime') this.haltReason = `--max-runtime of ${this.parts.options.maxRuntimeMs} ms reached`;
     this.event('stop', { reason });
     this.parts.logger.info({ reason }, 'stopping: no new records; finishing requests in flight');
@@ -442,7 +465,9 @@ export class Engine {
     this.fatal =
       error instanceof ProviderError || error instanceof FatalError || isMemsafeError(error)
         ? (error as MemsafeError)
-        : new FatalError(`run failed: ${errorMessage(error)}`, { code: 'MS_INTERNAL', cause: error });
+        : sqliteCode(error) !== undefined
+          ? checkpointFailure(this.parts.store.file, error, 'use', 'MS_CHECKPOINT')
+          : new FatalError(`run failed: ${errorMessage(error)}`, { code: 'MS_INTERNAL', cause: error });
     if (job !== undefined) this.forget(job);
     this.stopReason = 'fatal';
     this.requests.abort(this.fatal);
@@ -454,7 +479,7 @@ export class Engine {
       this.syncStats();
       this.parts.store.commit(this.run, outcomes, this.snapshotCounters());
     } catch (error) {
-      this.fail(new FatalError(`cannot write the checkpoint ${this.parts.store.file}: ${errorMessage(error)}`, { code: 'MS_CHECKPOINT_WRITE', cause: error }));
+      this.fail(checkpointFailure(this.parts.store.file, error, 'write', 'MS_CHECKPOINT_WRITE'));
       return;
     }
     for (const outcome of outcomes) {

@@ -239,6 +239,11 @@ export function normaliseLine(raw: RawLine, options: NormaliseOptions): ParsedLi
     };
   } catch (error) {
     if (error instanceof LineRejected) return bad(id, line, error.code, error.message);
+    // Checks, token counts and the hash walk the request recursively: a pathologically deep line fails alone.
+    if (error instanceof RangeError) {
+      const reason = /call stack/i.test(error.message) ? 'the request is nested too deeply' : `the line cannot be processed (${error.message})`;
+      return bad(id, line, 'invalid_record', reason);
+    }
     throw error;
   }
 }

@@ -8,6 +8,8 @@ import { mockAnswer } from '../../src/provider/mock-answers.js';
 
 export type Fault =
   | 'ok'
+  /** Never answers; the request stays open until the client gives up or the server closes. */
+  | 'hang'
   | 'reset'
   | 'truncate'
   | { readonly status: number; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>> }
@@ -28,6 +30,8 @@ export interface RecordedRequest extends FaultRequest {
   readonly headers: http.IncomingHttpHeaders;
   /** Date.now() when the body had arrived. */
   readonly time: number;
+  /** Date.now() when the request line and headers arrived: when the request reached the server. */
+  readonly arrivedAt: number;
 }
 
 export interface FaultRates {
@@ -69,6 +73,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
   let accepted = 0;
 
   const server = http.createServer((request, response) => {
+    const arrivedAt = Date.now();
     void (async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of request as AsyncIterable<Buffer>) chunks.push(chunk);
@@ -76,7 +81,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
       const path = (request.url ?? '/').split('?')[0] ?? '/';
       count += 1;
       const faultRequest: FaultRequest = { n: count, path, body, json: parseJson(body) };
-      requests.push({ ...faultRequest, method: request.method ?? 'GET', headers: request.headers, time: Date.now() });
+      requests.push({ ...faultRequest, method: request.method ?? 'GET', headers: request.headers, time: Date.now(), arrivedAt });
       await answer(request, response, choose(faultRequest), body);
     })().catch(() => response.destroy());
   });
@@ -102,6 +107,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
 }
 
 async function answer(request: http.IncomingMessage, response: http.ServerResponse, fault: Fault, body: string): Promise<void> {
+  if (fault === 'hang') return;
   if (fault === 'reset') {
     request.socket.destroy();
     return;
@@ -141,11 +147,22 @@ async function sendHuge(response: http.ServerResponse, bytes: number, declared: 
   while (sent < bytes && !response.destroyed) {
     const size = Math.min(chunk.length, bytes - sent);
     sent += size;
-    if (!response.write(size === chunk.length ? chunk : chunk.subarray(0, size))) {
-      await Promise.race([once(response, 'drain'), once(response, 'close')]);
-    }
+    if (!response.write(size === chunk.length ? chunk : chunk.subarray(0, size))) await drainOrClose(response);
   }
   if (!response.destroyed) response.end();
+}
+
+/** Resolves on 'drain' or 'close', whichever comes first, and removes both listeners (no leak over a long body). */
+function drainOrClose(response: http.ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
 }
 
 function drawFault(options: FaultServerOptions, random: () => number): Fault {
