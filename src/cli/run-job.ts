@@ -138,13 +138,18 @@ async function execute(
     if (options.unload || result.stopReason === 'breaker') await unloadModels(provider, result.models, logger);
     const error: MemsafeError | undefined = result.error;
     const hint = error?.hint ?? (result.exitCode === ExitCode.halted ? 'Run the same command again to resume where it stopped.' : null);
-    store.finishRun(result.run, {
-      status: result.status,
-      exitCode: result.exitCode,
-      counters: result.counters,
-      finalRss: result.finalRss,
-      haltReason: result.haltReason ?? (error === undefined ? null : tools.redact(error.message)),
-    });
+    try {
+      store.finishRun(result.run, {
+        status: result.status,
+        exitCode: result.exitCode,
+        counters: result.counters,
+        finalRss: result.finalRss,
+        haltReason: result.haltReason ?? (error === undefined ? null : tools.redact(error.message)),
+      });
+    } catch (finishError) {
+      // Every result is already committed; only the run's bookkeeping row is incomplete (status shows it as crashed).
+      logger.error({ checkpoint: options.db }, `could not record the end of the run: ${tools.redact(finishError instanceof Error ? finishError.message : String(finishError))}`);
+    }
     if (error !== undefined) {
       logger.error({ code: error.code }, tools.redact(error.message));
       tools.log.output.flushSync();
