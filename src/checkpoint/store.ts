@@ -102,12 +102,15 @@ export class CheckpointStore {
   private readonly db: Database.Database;
   private readonly statements;
   private locked = false;
+  /** Duplicate-id rows are rare: skip clearing them line by line while there are none (a hot path per record). */
+  private mayHoldLineErrors: boolean;
   /** Prepared IN (...) lookups by placeholder count: batch sizes repeat, so this stays small. */
   private readonly lookupStatements = new Map<string, Database.Statement>();
 
   private constructor(db: Database.Database, file: string) {
     this.db = db;
     this.file = file;
+    this.mayHoldLineErrors = (db.prepare('SELECT EXISTS (SELECT 1 FROM line_errors) AS present').get() as { present: number }).present === 1;
     this.statements = {
       upsertResponse: db.prepare(`INSERT OR REPLACE INTO responses
         (hash, endpoint, status_code, request_id, body, prompt_tokens, completion_tokens, total_tokens, created_at)
@@ -239,9 +242,10 @@ export class CheckpointStore {
             break;
           case 'seen':
             s.markSeen.run(run, outcome.line, outcome.id);
-            s.clearLineError.run(outcome.line);
+            if (this.mayHoldLineErrors) s.clearLineError.run(outcome.line);
             break;
           case 'duplicate':
+            this.mayHoldLineErrors = true;
             s.upsertLineError.run(
               outcome.line,
               outcome.id,
@@ -283,7 +287,7 @@ export class CheckpointStore {
               latency: outcome.response === null || outcome.cached ? null : Math.round(outcome.response.latencyMs),
               now,
             });
-            s.clearLineError.run(outcome.line);
+            if (this.mayHoldLineErrors) s.clearLineError.run(outcome.line);
             break;
           case 'failed':
             s.upsertRecord.run({
@@ -303,7 +307,7 @@ export class CheckpointStore {
               latency: null,
               now,
             });
-            s.clearLineError.run(outcome.line);
+            if (this.mayHoldLineErrors) s.clearLineError.run(outcome.line);
             break;
         }
       }
