@@ -271,41 +271,27 @@ export class CheckpointStore {
               });
             }
             s.upsertRecord.run({
-              id: outcome.id,
-              line: outcome.line,
-              run,
-              endpoint: outcome.endpoint,
-              hash: outcome.hash,
+              ...recordKeys(outcome, run, now),
               status: 'done',
               retryable: 0,
-              attempts: outcome.attempts,
               httpStatus: outcome.response?.status ?? null,
               code: null,
               message: null,
               cached: outcome.cached ? 1 : 0,
-              trimmed: outcome.trimmed ? 1 : 0,
               latency: outcome.response === null || outcome.cached ? null : Math.round(outcome.response.latencyMs),
-              now,
             });
             if (this.mayHoldLineErrors) s.clearLineError.run(outcome.line);
             break;
           case 'failed':
             s.upsertRecord.run({
-              id: outcome.id,
-              line: outcome.line,
-              run,
-              endpoint: outcome.endpoint,
-              hash: outcome.hash,
+              ...recordKeys(outcome, run, now),
               status: 'failed',
               retryable: outcome.retryable ? 1 : 0,
-              attempts: outcome.attempts,
               httpStatus: outcome.httpStatus,
               code: outcome.code,
               message: outcome.message,
               cached: 0,
-              trimmed: outcome.trimmed ? 1 : 0,
               latency: null,
-              now,
             });
             if (this.mayHoldLineErrors) s.clearLineError.run(outcome.line);
             break;
@@ -337,4 +323,18 @@ export class CheckpointStore {
       this.db.close();
     }
   }
+}
+
+/** The columns a done and a failed record share. */
+function recordKeys(outcome: DoneOutcome | FailedOutcome, run: number, now: number) {
+  return {
+    id: outcome.id,
+    line: outcome.line,
+    run,
+    endpoint: outcome.endpoint,
+    hash: outcome.hash,
+    attempts: outcome.attempts,
+    trimmed: outcome.trimmed ? 1 : 0,
+    now,
+  };
 }
