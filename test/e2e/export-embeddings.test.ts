@@ -1,32 +1,15 @@
 // The built CLI on embeddings checkpoints written with plain SQL: status shows vectors; export writes each
 // record in its own shape, and --format npy a float32 matrix with its ids file; refusals exit 2.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeVector } from '../../src/checkpoint/embedding-manifest.js';
+import { runCli } from '../helpers/cli.js';
 import { createCheckpoint, embeddingManifest, insertDone, insertEmbedding, insertRun, tempDir } from '../unit/output/checkpoint-fixture.js';
 import { readIds, readNpy } from '../unit/output/npy-reader.js';
 
-const BIN = path.resolve(import.meta.dirname, '../../bin/memsafe.js');
-
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function memsafe(args: readonly string[], cwd: string): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The built CLI in `cwd` (helpers/cli.ts strips MEMSAFE_* and OPENAI_* from the environment). */
+const memsafe = (args: readonly string[], cwd: string) => runCli(args, { cwd });
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BIN, collect, runCli } from '../helpers/cli.js';
 import {
   createCheckpoint,
   insertDone,
@@ -14,29 +15,8 @@ import {
   tempDir,
 } from '../unit/output/checkpoint-fixture.js';
 
-const BIN = path.resolve(import.meta.dirname, '../../bin/memsafe.js');
-
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function memsafe(args: readonly string[], cwd: string): Promise<Outcome> {
-  return shell(process.execPath, [BIN, ...args], cwd);
-}
-
-function shell(command: string, args: readonly string[], cwd: string): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The built CLI in `cwd` (helpers/cli.ts strips MEMSAFE_* and OPENAI_* from the environment). */
+const memsafe = (args: readonly string[], cwd: string) => runCli(args, { cwd });
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -224,7 +204,7 @@ describe('memsafe export', () => {
       for (let line = 1; line <= 5000; line++) insertDone(db, { id: `r${line}`, line });
     })();
     db.close();
-    const result = await shell('bash', ['-c', `"${process.execPath}" "${BIN}" export --db "${file}" | head -n 1 >/dev/null; echo "exit=\${PIPESTATUS[0]}"`], dir);
+    const result = await runShell(['-c', `"${process.execPath}" "${BIN}" export --db "${file}" | head -n 1 >/dev/null; echo "exit=\${PIPESTATUS[0]}"`], dir);
     expect(result.stdout.trim()).toBe('exit=0');
     expect(result.stderr).toBe('');
   });
@@ -241,3 +221,8 @@ describe('memsafe export', () => {
     expect(format.stderr).toContain('Expected `--format` to be one of openai-batch, jsonl, csv, npy, got `xml`');
   });
 });
+
+/** `bash ARGS` in `cwd`, to test the CLI inside a pipeline. */
+function runShell(args: readonly string[], cwd: string) {
+  return collect(spawn('bash', args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] }));
+}
