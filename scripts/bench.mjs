@@ -4,21 +4,34 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { writeChatInput } from './bench/input.mjs';
+import { performance } from 'node:perf_hooks';
+import { writeChatInput, writeTextInput } from './bench/input.mjs';
 import { ROOT } from './bench/contenders.mjs';
 import { updateBenchmarksDoc } from './bench/docs.mjs';
 import { HELP, parseBenchOptions, selects } from './bench/options.mjs';
-import { machineInfo, machineLine } from './bench/report.mjs';
+import { loadLine, machineInfo, machineLine } from './bench/report.mjs';
 import { cacheScenario } from './bench/scenario-cache.mjs';
+import { ceilingScenario } from './bench/scenario-ceiling.mjs';
+import { compareScenario } from './bench/scenario-compare.mjs';
+import { embeddingsScenario } from './bench/scenario-embeddings.mjs';
+import { latencyScenario } from './bench/scenario-latency.mjs';
 import { pressureScenario } from './bench/scenario-pressure.mjs';
+import { resumeScenario } from './bench/scenario-resume.mjs';
+import { startupScenario } from './bench/scenario-startup.mjs';
 import { startBenchServer } from './bench/server-process.mjs';
 
 /**
  * Add a scenario here: `{id, title, contenders: string[], run(ctx) -> Promise<{markdown}>}`; its docs block is
  * `<!-- bench:<id>:start/end -->`. ctx (createContext): options, tmpDir, log(text), childEnv, wants(scenario,
- * contender), cellTimeoutMs(records), track(child), input(count) -> path, startServer({responseBytes}).
+ * contender), cellTimeoutMs(records), track(child), input(count, 'chat' | 'text') -> path,
+ * startServer({responseBytes, dimensions, latencyMs}).
  */
-const SCENARIOS = [cacheScenario, pressureScenario];
+const SCENARIOS = [
+  startupScenario, cacheScenario, pressureScenario, embeddingsScenario, latencyScenario, ceilingScenario,
+  resumeScenario, compareScenario,
+];
+/** The docs block that records when the last full run was made and how long it took. */
+const RUN_BLOCK = 'run';
 const DOC = path.join(ROOT, 'docs/BENCHMARKS.md');
 /** Not a credential: the bench server accepts anything, and the SDK refuses to start without a key. */
 const PLACEHOLDER_KEY = 'sk-bench-local-not-a-key';
@@ -50,14 +63,16 @@ function createContext(options, tmpDir, resources) {
       resources.children.add(child);
       child.once('exit', () => resources.children.delete(child));
     },
-    /** The generated chat input of `count` records, written once and shared by every contender. */
-    input(count) {
-      if (!inputs.has(count)) {
-        const file = path.join(tmpDir, `chat-${count}.jsonl`);
-        log(`generating ${count} chat records`);
-        inputs.set(count, writeChatInput(file, count).then(() => file));
+    /** The generated input of `count` chat records or `{"id","text"}` texts, written once and shared. */
+    input(count, kind = 'chat') {
+      const key = `${kind}-${count}`;
+      if (!inputs.has(key)) {
+        const file = path.join(tmpDir, `${key}.jsonl`);
+        log(`generating ${count} ${kind} records`);
+        const write = kind === 'text' ? writeTextInput : writeChatInput;
+        inputs.set(key, write(file, count).then(() => file));
       }
-      return inputs.get(count);
+      return inputs.get(key);
     },
     async startServer(serverOptions) {
       const server = await startBenchServer(serverOptions);
@@ -70,9 +85,8 @@ function createContext(options, tmpDir, resources) {
 /** By default only a full run (default sizes, every contender) replaces the numbers in the docs. */
 function writesDocs(options, scenario, ctx) {
   if (options.docs !== 'auto') return options.docs === 'force';
-  const reduced = options.quick || options.sizes !== undefined || options.pressureRecords !== undefined;
   const partial = scenario.contenders.some((contender) => !ctx.wants(scenario.id, contender));
-  return !reduced && !partial;
+  return !options.reduced && !partial;
 }
 
 async function cleanUp(tmpDir, resources) {
@@ -109,9 +123,14 @@ async function main() {
 
   let exitCode = 0;
   const skippedDocs = [];
+  const runStartedAt = performance.now();
+  const runStartedIso = machineInfo().date;
+  const runLoadBefore = os.loadavg();
   try {
     for (const scenario of selected) {
-      log(`scenario ${scenario.id}`);
+      log(`scenario ${scenario.id} · load average ${os.loadavg().map((load) => load.toFixed(2)).join(' ')}`);
+      const startedAt = performance.now();
+      const loadBefore = os.loadavg();
       let markdown;
       let failed = false;
       try {
@@ -123,7 +142,7 @@ async function main() {
         markdown = `Scenario failed: ${error instanceof Error ? error.message : String(error)}`;
         log(markdown);
       }
-      const block = `_${machineLine(machineInfo())}_\n\n${markdown}`;
+      const block = `_${machineLine(machineInfo())}_\n_${loadLine(loadBefore, os.loadavg(), performance.now() - startedAt)}_\n\n${markdown}`;
       process.stdout.write(`## ${scenario.title}\n\n${block}\n\n`);
       if (!failed && writesDocs(options, scenario, ctx)) {
         const how = updateBenchmarksDoc(DOC, scenario.id, scenario.title, block);
@@ -132,8 +151,13 @@ async function main() {
         skippedDocs.push(scenario.id);
       }
     }
+    const took = `started ${runStartedIso}, took ${((performance.now() - runStartedAt) / 60_000).toFixed(1)} min. ${loadLine(runLoadBefore, os.loadavg())}.`;
+    log(`bench run of ${selected.map((scenario) => scenario.id).join(', ')}: ${took}`);
+    const summary = `Last full run of every scenario (\`npm run bench\`): ${took}`;
     if (skippedDocs.length > 0) {
       log(`docs/BENCHMARKS.md not updated for ${skippedDocs.join(', ')} (failed, or not a full run; --write-docs forces it)`);
+    } else if (options.docs !== 'never' && selected.length === SCENARIOS.length && exitCode === 0 && !resources.stopping) {
+      updateBenchmarksDoc(DOC, RUN_BLOCK, 'Last full run', summary);
     }
   } finally {
     await cleanUp(tmpDir, resources);

@@ -1,5 +1,6 @@
 // One cell of a results table: a contender run on one input (or several runs, reported by their median),
 // measured from outside, with the server's share of requests and CPU over the same interval.
+import { clearInterval, setInterval } from 'node:timers';
 import { measureNode } from './measure.mjs';
 import { median, stderrSummary } from './report.mjs';
 import { removeWork } from './contenders.mjs';
@@ -7,18 +8,24 @@ import { removeWork } from './contenders.mjs';
 /**
  * @param {object} ctx the bench context (bench.mjs)
  * @param {object} contender one of CONTENDERS
- * @param {{records: number, input: string, work: string, server: object, concurrency: number, extraArgs?: string[], keepWork?: boolean}} params
+ * @param {{records: number, input: string, work: string, server: object, concurrency: number, batchSize?: number, extraArgs?: string[], keepWork?: boolean, sampleInflightMs?: number}} params
+ * With sampleInflightMs, the server's count of requests in flight is read at that interval during the run.
  */
 export async function runOnce(ctx, contender, params) {
   if (!params.keepWork) removeWork(params.work);
-  const statsBefore = await params.server.stats();
+  const statsBefore = await params.server.resetPeak();
   const serverCpuBefore = params.server.cpuMs();
+  const inflightSamples = [];
+  const sampler = params.sampleInflightMs === undefined ? undefined : setInterval(() => {
+    params.server.stats().then((stats) => inflightSamples.push(stats.inflight), () => {});
+  }, params.sampleInflightMs);
   const measured = await measureNode({
     args: contender.args({
       input: params.input,
       work: params.work,
       baseUrl: params.server.baseUrl,
       concurrency: params.concurrency,
+      batchSize: params.batchSize,
       extraArgs: params.extraArgs,
       memsafeBin: ctx.options.memsafeBin,
     }),
@@ -27,6 +34,7 @@ export async function runOnce(ctx, contender, params) {
     timeoutMs: ctx.cellTimeoutMs(params.records),
     onSpawn: ctx.track,
   });
+  if (sampler !== undefined) clearInterval(sampler);
   const statsAfter = await params.server.stats();
   const serverCpuAfter = params.server.cpuMs();
   const summary = contender.summary(measured.stdout);
@@ -35,8 +43,12 @@ export async function runOnce(ctx, contender, params) {
     ...measured,
     ...summary,
     requests: statsAfter.requests - statsBefore.requests,
+    texts: statsAfter.texts - statsBefore.texts,
+    maxInflight: statsAfter.maxInflight,
+    inflightSamples,
     serverCpuMs: serverCpuAfter !== undefined && serverCpuBefore !== undefined ? serverCpuAfter - serverCpuBefore : undefined,
     recordsPerSecond: summary.done === undefined ? undefined : summary.done / (measured.wallMs / 1000),
+    skippedPerSecond: summary.skipped === undefined ? undefined : summary.skipped / (measured.wallMs / 1000),
     failure: describeFailure(measured),
   };
 }
@@ -61,6 +73,7 @@ export async function runCell(ctx, contender, params, runs) {
     cpuMs: pick('cpuMs'),
     serverCpuMs: pick('serverCpuMs'),
     recordsPerSecond: pick('recordsPerSecond'),
+    skippedPerSecond: pick('skippedPerSecond'),
     runs: results.length,
   };
 }

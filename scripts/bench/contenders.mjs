@@ -1,43 +1,56 @@
 // The programs under test: how each is started on an input and how its summary line is read.
-// memsafe prints its --json summary; both scripts print {"records","done","failed"}.
+// memsafe prints its --json summary; the scripts print {"records","done","failed"}.
+// CONTENDERS run chat records (cache mode); EMBEDDING_CONTENDERS embed {"id","text"} records.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MEMSAFE_BIN = path.join(ROOT, 'bin/memsafe.js');
+export const MEMSAFE_BIN = path.join(ROOT, 'bin/memsafe.js');
 
 /**
- * @typedef {{input: string, work: string, baseUrl: string, concurrency: number, extraArgs?: string[], memsafeBin?: string}} RunParams
+ * @typedef {{input: string, work: string, baseUrl: string, concurrency: number, batchSize?: number, extraArgs?: string[], memsafeBin?: string}} RunParams
  * `work` is a path prefix in the temp dir owned by this run (database, output file).
- * @typedef {{done: number | undefined, failed: number | undefined, selfPeakRssBytes?: number | undefined}} Summary
+ * @typedef {{done: number | undefined, failed: number | undefined, skipped?: number | undefined, selfPeakRssBytes?: number | undefined, selfElapsedMs?: number | undefined}} Summary
  */
+
+/** Texts per request of the packed embedding contenders unless a scenario says otherwise. */
+export const DEFAULT_EMBED_BATCH = 64;
+
+/** @param {'cache' | 'embeddings'} mode @param {RunParams} p */
+function memsafeArgs(mode, p) {
+  return [
+    p.memsafeBin ?? MEMSAFE_BIN, mode,
+    '--input', p.input,
+    '--db', `${p.work}.memsafe.db`,
+    '--provider', 'openai',
+    '--base-url', p.baseUrl,
+    '--model', 'bench',
+    '--concurrency', String(p.concurrency),
+    ...(p.batchSize === undefined ? [] : ['--batch-size', String(p.batchSize)]),
+    '--no-progress', '--json', '--log-level', 'warn',
+    ...(p.extraArgs ?? []),
+  ];
+}
+
+/** @returns {Summary} */
+function memsafeSummary(stdout) {
+  const json = lastJson(stdout);
+  return {
+    done: numberOrUndefined(json?.records?.done),
+    failed: numberOrUndefined(json?.records?.failed),
+    skipped: numberOrUndefined(json?.records?.skipped),
+    selfPeakRssBytes: numberOrUndefined(json?.memory?.peak_rss_bytes),
+    selfElapsedMs: numberOrUndefined(json?.elapsed_ms),
+  };
+}
 
 export const CONTENDERS = {
   memsafe: {
     id: 'memsafe',
     label: 'memsafe cache',
-    /** @param {RunParams} p */
-    args: (p) => [
-      p.memsafeBin ?? MEMSAFE_BIN, 'cache',
-      '--input', p.input,
-      '--db', `${p.work}.memsafe.db`,
-      '--provider', 'openai',
-      '--base-url', p.baseUrl,
-      '--model', 'bench',
-      '--concurrency', String(p.concurrency),
-      '--no-progress', '--json', '--log-level', 'warn',
-      ...(p.extraArgs ?? []),
-    ],
-    /** @returns {Summary} */
-    summary(stdout) {
-      const json = lastJson(stdout);
-      return {
-        done: numberOrUndefined(json?.records?.done),
-        failed: numberOrUndefined(json?.records?.failed),
-        selfPeakRssBytes: numberOrUndefined(json?.memory?.peak_rss_bytes),
-      };
-    },
+    args: (p) => memsafeArgs('cache', p),
+    summary: memsafeSummary,
   },
   stream: {
     id: 'stream',
@@ -49,6 +62,27 @@ export const CONTENDERS = {
     id: 'load-all',
     label: 'script B: openai SDK, whole file in memory (Promise.all chunks)',
     args: (p) => scriptArgs('baseline-load-all.mjs', p),
+    summary: scriptSummary,
+  },
+};
+
+export const EMBEDDING_CONTENDERS = {
+  memsafe: {
+    id: 'memsafe',
+    label: 'memsafe embeddings (packed)',
+    args: (p) => memsafeArgs('embeddings', { ...p, batchSize: p.batchSize ?? DEFAULT_EMBED_BATCH }),
+    summary: memsafeSummary,
+  },
+  stream: {
+    id: 'stream',
+    label: 'script A: openai SDK, streaming, one text per request',
+    args: (p) => scriptArgs('baseline-embeddings-stream.mjs', p),
+    summary: scriptSummary,
+  },
+  'load-all': {
+    id: 'load-all',
+    label: 'script B: openai SDK, whole file in memory, packed (Promise.all chunks)',
+    args: (p) => [...scriptArgs('baseline-embeddings-load-all.mjs', p), '--batch-size', String(p.batchSize ?? DEFAULT_EMBED_BATCH)],
     summary: scriptSummary,
   },
 };

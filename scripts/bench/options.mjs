@@ -5,33 +5,69 @@ import bytes from 'bytes';
 
 export const HELP = `Usage: npm run bench -- [options]
 
-Measures memsafe and baseline scripts against a local zero-latency server (127.0.0.1 only),
+Measures memsafe and baseline scripts against a local OpenAI-compatible server (127.0.0.1 only),
 prints markdown tables, and updates docs/BENCHMARKS.md (between <!-- bench:<scenario>:start/end --> markers).
 
 Options:
-  --only <ids>             scenarios to run, comma-separated (default: all): {scenarios}
-                           a scenario.contender pair runs one contender, e.g. cache.memsafe
-  --quick                  small sizes, a smoke check
-  --sizes <n,n>            record counts of the cache scenario (default 50000,500000; quick 2000,10000)
-  --runs <n>               runs per cell, the median is reported (default 1)
-  --concurrency <n>        requests in flight for every contender (default 32)
-  --pressure-records <n>   records of the pressure scenario (default 5000; quick 2000)
-  --max-memory <size>      memsafe --max-memory in the pressure scenario (default 120MB)
-  --response-bytes <n>     answer content size in the pressure scenario (default 65536)
-  --max-reruns <n>         reruns after a halt before giving up (default 50)
-  --cell-timeout <s>       kill a run after this many seconds (default 120 + 2 ms per record)
-  --memsafe-bin <path>     memsafe launcher to measure (default bin/memsafe.js), e.g. an older build
-  --no-docs                do not touch docs/BENCHMARKS.md
-  --write-docs             update docs/BENCHMARKS.md even for --quick, --sizes, --pressure-records
-                           or a scenario.contender selection (by default only full runs are written)
-  -h, --help               this text
+  --only <ids>                 scenarios to run, comma-separated (default: all): {scenarios}
+                               a scenario.contender pair runs one contender, e.g. cache.memsafe,
+                               compare.embed-stream, embeddings.single
+  --quick                      small sizes, a smoke check of every scenario in a couple of minutes
+  --runs <n>                   runs per cell, the median is reported (default 1)
+  --concurrency <n>            requests in flight for every contender (default 32)
+  --cell-timeout <s>           kill a run after this many seconds (default 120 + 2 ms per record)
+  --memsafe-bin <path>         memsafe launcher to measure (default bin/memsafe.js), e.g. an older build
+
+  cache (issue 2)
+  --sizes <n,n>                record counts (default 50000,500000; quick 2000,10000)
+  pressure (issue 2)
+  --pressure-records <n>       records (default 5000; quick 2000)
+  --max-memory <size>          memsafe --max-memory (default 120MB)
+  --response-bytes <n>         answer content size (default 65536)
+  --max-reruns <n>             reruns after a halt before giving up (default 50)
+  embeddings (issue 3)
+  --embeddings-sizes <n,n>     text counts (default 20000,200000; quick 2000,10000)
+  --dimensions <n>             vector size the server answers, every embedding scenario (default 256)
+  --embed-batch-size <n>       texts per request of the packed runs (default 64)
+  compare (issue 5)
+  --compare-sizes <n,n>        record counts, chat and embeddings (default 10000,100000,1000000;
+                               quick 2000,10000)
+  latency (issue 5)
+  --latency-ms <n>             server latency per request (default 50)
+  --latency-concurrency <n>    concurrency of every contender (default 64)
+  --latency-records <n>        records (default 50000; quick 3000)
+  ceiling (issue 5)
+  --ceiling-records <n>        memsafe records (default 100000; quick 10000)
+  --load-duration <s>          load generator run time (default 10; quick 3)
+  --load-generator <name>      auto (autocannon through npx, and the built-in one beside it),
+                               autocannon, or builtin (default auto)
+  resume (issue 5)
+  --resume-records <n>         records in the committed checkpoint (default 1000000; quick 10000)
+  startup (issue 5)
+  --startup-runs <n>           runs per command, the median is reported (default 10; quick 5)
+
+  --no-docs                    do not touch docs/BENCHMARKS.md
+  --write-docs                 update docs/BENCHMARKS.md even for --quick, a size option or a
+                               scenario.contender selection (by default only full runs are written)
+  -h, --help                   this text
 `;
+
+/** Options that shrink a scenario: a run with any of them is not written to the docs by default. */
+const SIZE_OPTIONS = [
+  'sizes', 'pressure-records', 'embeddings-sizes', 'compare-sizes', 'latency-records', 'ceiling-records',
+  'load-duration', 'resume-records', 'startup-runs',
+];
+const LOAD_GENERATORS = ['auto', 'autocannon', 'builtin'];
 
 function positiveInteger(name, raw) {
   if (raw === undefined) return undefined;
   const value = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || value < 1) throw new Error(`--${name} must be an integer >= 1, got \`${raw}\``);
   return value;
+}
+
+function integerList(name, raw) {
+  return raw === undefined ? undefined : raw.split(',').map((size) => positiveInteger(name, size));
 }
 
 /** Parses argv; throws an Error whose message names the bad option. */
@@ -49,6 +85,18 @@ export function parseBenchOptions(argv, scenarios) {
       'max-memory': { type: 'string', default: '120MB' },
       'response-bytes': { type: 'string', default: '65536' },
       'max-reruns': { type: 'string', default: '50' },
+      'embeddings-sizes': { type: 'string' },
+      dimensions: { type: 'string', default: '256' },
+      'embed-batch-size': { type: 'string', default: '64' },
+      'compare-sizes': { type: 'string' },
+      'latency-ms': { type: 'string', default: '50' },
+      'latency-concurrency': { type: 'string', default: '64' },
+      'latency-records': { type: 'string' },
+      'ceiling-records': { type: 'string' },
+      'load-duration': { type: 'string' },
+      'load-generator': { type: 'string', default: 'auto' },
+      'resume-records': { type: 'string' },
+      'startup-runs': { type: 'string' },
       'cell-timeout': { type: 'string' },
       'memsafe-bin': { type: 'string' },
       'no-docs': { type: 'boolean', default: false },
@@ -72,18 +120,36 @@ export function parseBenchOptions(argv, scenarios) {
   if (!Number.isFinite(maxMemoryBytes) || maxMemoryBytes <= 0) throw new Error(`--max-memory must be a size like 120MB, got \`${values['max-memory']}\``);
   const reruns = values['max-reruns'] === '0' ? 0 : positiveInteger('max-reruns', values['max-reruns']);
   const timeoutSeconds = positiveInteger('cell-timeout', values['cell-timeout']);
+  if (!LOAD_GENERATORS.includes(values['load-generator'])) {
+    throw new Error(`--load-generator must be one of ${LOAD_GENERATORS.join(', ')}, got \`${values['load-generator']}\``);
+  }
+  const loadDurationSeconds = positiveInteger('load-duration', values['load-duration']);
 
   return {
     help: values.help,
     only,
     quick: values.quick,
-    sizes: values.sizes === undefined ? undefined : values.sizes.split(',').map((size) => positiveInteger('sizes', size)),
+    /** A quick run or a size option: smaller than the documented full run. */
+    reduced: values.quick || SIZE_OPTIONS.some((name) => values[name] !== undefined),
+    sizes: integerList('sizes', values.sizes),
     runs: positiveInteger('runs', values.runs),
     concurrency: positiveInteger('concurrency', values.concurrency),
     pressureRecords: positiveInteger('pressure-records', values['pressure-records']),
     maxMemory: values['max-memory'],
     responseBytes: positiveInteger('response-bytes', values['response-bytes']),
     maxReruns: reruns,
+    embeddingsSizes: integerList('embeddings-sizes', values['embeddings-sizes']),
+    dimensions: positiveInteger('dimensions', values.dimensions),
+    embedBatchSize: positiveInteger('embed-batch-size', values['embed-batch-size']),
+    compareSizes: integerList('compare-sizes', values['compare-sizes']),
+    latencyMs: positiveInteger('latency-ms', values['latency-ms']),
+    latencyConcurrency: positiveInteger('latency-concurrency', values['latency-concurrency']),
+    latencyRecords: positiveInteger('latency-records', values['latency-records']),
+    ceilingRecords: positiveInteger('ceiling-records', values['ceiling-records']),
+    loadDurationMs: loadDurationSeconds === undefined ? undefined : loadDurationSeconds * 1000,
+    loadGenerator: values['load-generator'],
+    resumeRecords: positiveInteger('resume-records', values['resume-records']),
+    startupRuns: positiveInteger('startup-runs', values['startup-runs']),
     cellTimeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
     memsafeBin: values['memsafe-bin'] === undefined ? undefined : path.resolve(values['memsafe-bin']),
     /** auto: only full-size runs of every contender of a scenario reach the docs. */

@@ -77,3 +77,13 @@ export function machineInfo() {
 export function machineLine(info) {
   return `Measured ${info.date} · Node ${info.node} · ${info.nproc} CPUs (${info.cpuModel}) · ${info.totalMemory} RAM · ${info.platform}`;
 }
+
+function loads(values) {
+  return values.map((load) => load.toFixed(2)).join(' / ');
+}
+
+/** The machine's load while a block was measured (other work on a shared machine skews the numbers). */
+export function loadLine(before, after, durationMs) {
+  const took = durationMs === undefined ? '' : `; took ${(durationMs / 60_000).toFixed(1)} min`;
+  return `Load average (1 / 5 / 15 min) at start ${loads(before)}, at end ${loads(after)}${took}`;
+}

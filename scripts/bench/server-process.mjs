@@ -1,4 +1,4 @@
-// Starts the zero-latency bench server in its own process and talks to it (port, request counters, CPU time).
+// Starts the bench server in its own process and talks to it (port, request counters, CPU time).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
@@ -11,14 +11,15 @@ const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 
 /**
- * @param {{responseBytes?: number, dimensions?: number, maxLifetimeMs?: number}} options
- * @returns {Promise<{port: number, pid: number, baseUrl: string, stats: () => Promise<Record<string, number>>, cpuMs: () => number | undefined, stop: () => Promise<void>}>}
+ * @param {{responseBytes?: number, dimensions?: number, latencyMs?: number, maxLifetimeMs?: number}} options
+ * @returns {Promise<{port: number, pid: number, baseUrl: string, latencyMs: number, stats: () => Promise<Record<string, number>>, resetPeak: () => Promise<Record<string, number>>, cpuMs: () => number | undefined, stop: () => Promise<void>}>}
  */
 export async function startBenchServer(options = {}) {
   const args = [
     SERVER_SCRIPT,
     '--response-bytes', String(options.responseBytes ?? 16),
     '--dimensions', String(options.dimensions ?? 8),
+    '--latency-ms', String(options.latencyMs ?? 0),
     '--max-lifetime-ms', String(options.maxLifetimeMs ?? 2 * 60 * 60 * 1000),
     '--watch-stdin',
   ];
@@ -31,7 +32,10 @@ export async function startBenchServer(options = {}) {
     port,
     pid,
     baseUrl: `http://127.0.0.1:${port}/v1`,
+    latencyMs: options.latencyMs ?? 0,
     stats: () => getJson(port, '/_bench/stats'),
+    /** Starts a new "most requests in flight" count (stats().maxInflight). */
+    resetPeak: () => getJson(port, '/_bench/reset-peak'),
     cpuMs: () => readCpuMs(pid),
     async stop() {
       if (stopped) return;

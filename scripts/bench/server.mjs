@@ -1,8 +1,10 @@
-// Zero-latency OpenAI-compatible server for the benchmarks, run as its own process so its memory and CPU
-// are not counted as the runner's. Prints {"port":N} on stdout once listening; stops by itself on SIGTERM,
-// SIGINT, after --max-lifetime-ms, and (with --watch-stdin) when its parent dies and stdin ends.
+// OpenAI-compatible server for the benchmarks (zero latency unless --latency-ms), run as its own process so
+// its memory and CPU are not counted as the runner's. Prints {"port":N} on stdout once listening; stops by
+// itself on SIGTERM, SIGINT, after --max-lifetime-ms, and (with --watch-stdin) when its parent dies.
+// GET /_bench/stats answers its counters (requests, in flight now and at most since the last
+// GET /_bench/reset-peak).
 //
-//   node scripts/bench/server.mjs [--port 0] [--response-bytes 16] [--dimensions 8] [--max-lifetime-ms 7200000] [--watch-stdin]
+//   node scripts/bench/server.mjs [--port 0] [--response-bytes 16] [--dimensions 8] [--latency-ms 0] [--max-lifetime-ms 7200000] [--watch-stdin]
 import http from 'node:http';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { parseArgs } from 'node:util';
@@ -12,6 +14,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: '0' },
     'response-bytes': { type: 'string', default: '16' },
     dimensions: { type: 'string', default: '8' },
+    'latency-ms': { type: 'string', default: '0' },
     'max-lifetime-ms': { type: 'string', default: String(2 * 60 * 60 * 1000) },
     'watch-stdin': { type: 'boolean', default: false },
   },
@@ -21,15 +24,16 @@ const { values } = parseArgs({
 const port = Number(values.port);
 const responseBytes = Number(values['response-bytes']);
 const dimensions = Number(values.dimensions);
+const latencyMs = Number(values['latency-ms']);
 const maxLifetimeMs = Number(values['max-lifetime-ms']);
-for (const [name, value] of [['port', port], ['response-bytes', responseBytes], ['dimensions', dimensions], ['max-lifetime-ms', maxLifetimeMs]]) {
+for (const [name, value] of [['port', port], ['response-bytes', responseBytes], ['dimensions', dimensions], ['latency-ms', latencyMs], ['max-lifetime-ms', maxLifetimeMs]]) {
   if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be an integer >= 0, got ${value}`);
 }
 
 /** Embedding requests are capped so a wrong client cannot make the server buffer without limit. */
 const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 
-const stats = { requests: 0, chat: 0, embeddings: 0, errors: 0, bytesIn: 0 };
+const stats = { requests: 0, chat: 0, embeddings: 0, texts: 0, errors: 0, bytesIn: 0, inflight: 0, maxInflight: 0 };
 
 // One fixed answer, built once: the server does no per-request work beyond reading the body.
 const chatBody = Buffer.from(
@@ -43,8 +47,19 @@ const chatBody = Buffer.from(
   }),
 );
 const embedding = Array.from({ length: dimensions }, (_, index) => Number(((index + 1) / (dimensions + 1)).toFixed(6)));
+// What the real API sends for encoding_format "base64" (the official SDK asks for it): little-endian float32.
+const embeddingBase64 = Buffer.from(new Float32Array(embedding).buffer).toString('base64');
 
+/** Answers a counted request, after --latency-ms. */
 function send(res, status, body) {
+  if (latencyMs > 0) {
+    setTimeout(write, latencyMs, res, status, body);
+  } else {
+    write(res, status, body);
+  }
+}
+
+function write(res, status, body) {
   res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': body.length,
@@ -56,11 +71,13 @@ function send(res, status, body) {
 function embeddingsBody(requestText) {
   const request = JSON.parse(requestText);
   const inputs = Array.isArray(request.input) ? request.input : [request.input];
+  stats.texts += inputs.length;
+  const vector = request.encoding_format === 'base64' ? embeddingBase64 : embedding;
   return Buffer.from(
     JSON.stringify({
       object: 'list',
       model: request.model ?? 'bench',
-      data: inputs.map((_, index) => ({ object: 'embedding', index, embedding })),
+      data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: vector })),
       usage: { prompt_tokens: inputs.length * 8, total_tokens: inputs.length * 8 },
     }),
   );
@@ -68,11 +85,16 @@ function embeddingsBody(requestText) {
 
 function handle(req, res) {
   const url = req.url ?? '/';
-  if (req.method === 'GET' && url === '/_bench/stats') {
-    send(res, 200, Buffer.from(JSON.stringify(stats)));
+  if (req.method === 'GET' && url.startsWith('/_bench/')) {
+    if (url === '/_bench/reset-peak') stats.maxInflight = stats.inflight;
+    write(res, 200, Buffer.from(JSON.stringify(stats)));
     return;
   }
   stats.requests++;
+  stats.inflight++;
+  stats.maxInflight = Math.max(stats.maxInflight, stats.inflight);
+  // 'close' comes once the answer is written or the client went away, so the count cannot drift.
+  res.once('close', () => stats.inflight--);
   const isChat = req.method === 'POST' && url.endsWith('/chat/completions');
   const isEmbeddings = req.method === 'POST' && url.endsWith('/embeddings');
   const chunks = [];
