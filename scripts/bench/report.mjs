@@ -19,8 +19,9 @@ export function formatCount(value) {
   return value === undefined ? 'n/a' : value.toLocaleString('en-US');
 }
 
-/** 50000 -> "50k", 500000 -> "500k", 1500 -> "1.5k". */
+/** 50000 -> "50k", 500000 -> "500k", 1500 -> "1.5k", 1000000 -> "1M". */
 export function formatSize(count) {
+  if (count >= 1_000_000) return `${Number((count / 1_000_000).toFixed(2))}M`;
   return count >= 1000 ? `${Number((count / 1000).toFixed(1))}k` : String(count);
 }
 
