@@ -3,8 +3,9 @@
 import path from 'node:path';
 import { runCell } from './cell.mjs';
 import { CONTENDERS, memsafeBuildWarning } from './contenders.mjs';
+import { runCells, runNote } from './table.mjs';
 import {
-  formatCount, formatMb, formatPercent, formatRate, formatRatio, formatSeconds, formatSize, markdownTable, verdict,
+  formatMb, formatPercent, formatRatio, formatSize, markdownTable, verdict,
 } from './report.mjs';
 
 const FULL_SIZES = [50_000, 500_000];
@@ -62,20 +63,7 @@ function resultsTable(sizes, contenders, results, options) {
     for (const contender of contenders) {
       const result = results.get(`${contender.id}:${size}`);
       if (result === undefined) continue;
-      const failed = result.failure !== undefined;
-      rows.push([
-        contender.label,
-        formatSize(size),
-        failed ? 'n/a' : formatRate(result.recordsPerSecond),
-        failed ? 'n/a' : formatMb(result.peakRssBytes),
-        result.selfPeakRssBytes === undefined ? '—' : formatMb(result.selfPeakRssBytes),
-        formatSeconds(result.wallMs),
-        formatSeconds(result.cpuMs),
-        formatSeconds(result.serverCpuMs),
-        formatCount(result.requests),
-        formatCount(result.done),
-        result.failure ?? (result.runs > 1 ? `median of ${result.runs}` : ''),
-      ]);
+      rows.push([contender.label, formatSize(size), ...runCells(result), runNote(result)]);
     }
   }
   const caption = `Concurrency ${options.concurrency}, zero-latency local server, ${options.runs === 1 ? 'one run per cell' : `median of ${options.runs} runs per cell`}.`;
