@@ -1,6 +1,7 @@
 // The pipeline: read a bounded window of lines, plan each against the checkpoint, dispatch what must be sent,
 // commit results batch by batch, and obey the memory governor. One Engine per run.
 import { setMaxListeners } from 'node:events';
+import { setImmediate as yieldToIo } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { checkpointFailure, sqliteCode } from '../checkpoint/sqlite-failure.js';
 import type { CheckpointStore, FailedOutcome, Outcome, RunCounters } from '../checkpoint/store.js';
@@ -294,6 +295,8 @@ export class Engine {
     let result: SendResult | undefined;
     try {
       result = await this.dispatcher.send(job, this.requests.signal, this.stopping.signal);
+      // The slot is already free: let the requests that refill it go out before this answer is parsed and committed.
+      await yieldToIo();
       this.settle(job, result);
     } finally {
       if (this.inFlightByHash.get(job.hash) === mine) this.inFlightByHash.delete(job.hash);
