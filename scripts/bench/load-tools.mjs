@@ -1,15 +1,17 @@
-// Runs an HTTP load generator against the bench server for a fixed time: autocannon (through `npx --yes
-// autocannon@8`: not a dependency of the project) or the built-in one (load-generator.mjs). Both keep
-// `connections` keep-alive sockets busy with the same POST, one request at a time per socket.
+// Runs an HTTP load generator against the bench server for a fixed time: autocannon (a devDependency, run with
+// this Node) or the built-in one (load-generator.mjs). Both keep `connections` keep-alive sockets busy with the
+// same POST, one request at a time per socket.
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { lastJson } from './contenders.mjs';
 import { stderrSummary } from './report.mjs';
 
 const BUILTIN = fileURLToPath(new URL('./load-generator.mjs', import.meta.url));
-/** npx may first fetch autocannon from the registry. */
-const START_ALLOWANCE_MS = 120_000;
+/** Start-up and the summary after the timed run. */
+const START_ALLOWANCE_MS = 30_000;
 
 /**
  * @param {{tool: 'autocannon' | 'builtin', url: string, body: string, connections: number, durationMs: number, onSpawn?: (child: import('node:child_process').ChildProcess) => void}} options
@@ -18,7 +20,7 @@ const START_ALLOWANCE_MS = 120_000;
 export async function runLoadGenerator(options) {
   const { tool, url, body, connections, durationMs } = options;
   const [command, args] = tool === 'autocannon'
-    ? ['npx', ['--yes', 'autocannon@8', '--json', '--connections', String(connections), '--duration', String(durationMs / 1000),
+    ? [process.execPath, [autocannonBin(), '--json', '--connections', String(connections), '--duration', String(durationMs / 1000),
       '--method', 'POST', '--headers', 'content-type=application/json', '--headers', 'authorization=Bearer sk-bench-local',
       '--body', body, url]]
     : [process.execPath, [BUILTIN, '--url', url, '--body', body, '--connections', String(connections), '--duration-ms', String(durationMs)]];
@@ -33,6 +35,14 @@ export async function runLoadGenerator(options) {
   }
   if (typeof json?.requestsPerSecond !== 'number') return { tool, failure: 'no summary on stdout' };
   return { tool, requestsPerSecond: json.requestsPerSecond, requests: json.requests, errors: json.errors + json.non2xx, durationMs: json.durationMs };
+}
+
+/** autocannon's CLI script, resolved from this project's node_modules. */
+function autocannonBin() {
+  const require = createRequire(import.meta.url);
+  const manifest = require.resolve('autocannon/package.json');
+  const { bin } = require('autocannon/package.json');
+  return path.join(path.dirname(manifest), typeof bin === 'string' ? bin : bin.autocannon);
 }
 
 function capture(command, args, timeoutMs, onSpawn) {

@@ -39,7 +39,7 @@ Options:
   ceiling (issue 5)
   --ceiling-records <n>        memsafe records (default 100000; quick 10000)
   --load-duration <s>          load generator run time (default 10; quick 3)
-  --load-generator <name>      auto (autocannon through npx, and the built-in one beside it),
+  --load-generator <name>      auto (autocannon, a devDependency, and the built-in one beside it),
                                autocannon, or builtin (default auto)
   resume (issue 5)
   --resume-records <n>         records in the committed checkpoint (default 1000000; quick 10000)

@@ -48,7 +48,7 @@ export const ceilingScenario = {
       await server.stop();
     }
     const loadRows = loads.map((load) => [
-      load.tool === 'autocannon' ? 'autocannon 8 (npx)' : 'built-in (scripts/bench/load-generator.mjs)',
+      load.tool === 'autocannon' ? 'autocannon 8' : 'built-in (scripts/bench/load-generator.mjs)',
       load.failure === undefined ? formatRate(load.requestsPerSecond) : 'n/a',
       formatCount(load.requests), formatCount(load.serverRequests), formatCount(load.errors), formatSeconds(load.durationMs), formatSeconds(load.serverCpuMs),
       ok(memsafe) === undefined || load.failure !== undefined ? 'n/a' : formatPercent(memsafe.recordsPerSecond / load.requestsPerSecond).replace(/^\+/, ''),
