@@ -89,6 +89,7 @@ interface Waiter {
  */
 export class ConcurrencyGate {
   private active = 0;
+  private held = false;
   private readonly waiters: Waiter[] = [];
 
   constructor(private readonly source: { readonly limit: number }) {}
@@ -108,7 +109,7 @@ export class ConcurrencyGate {
   /** Resolves with a release function (idempotent) once a slot is free; rejects with an AbortError on abort. */
   acquire(signal: AbortSignal): Promise<Release> {
     if (signal.aborted) return Promise.reject(abortError(signal));
-    if (this.waiters.length === 0 && this.active < this.source.limit) return Promise.resolve(this.grant());
+    if (!this.held && this.waiters.length === 0 && this.active < this.source.limit) return Promise.resolve(this.grant());
     return new Promise<Release>((resolve, reject) => {
       const waiter: Waiter = {
         resolve,
@@ -126,9 +127,19 @@ export class ConcurrencyGate {
     });
   }
 
+  /** No slot is granted until resume() (the memory breaker): requests in flight finish, queued ones wait. */
+  hold(): void {
+    this.held = true;
+  }
+
+  resume(): void {
+    this.held = false;
+    this.notify();
+  }
+
   /** Lets waiters in after the limit rose without a release (a release does this by itself). */
   notify(): void {
-    while (this.waiters.length > 0 && this.active < this.source.limit) {
+    while (!this.held && this.waiters.length > 0 && this.active < this.source.limit) {
       const waiter = this.waiters.shift();
       if (waiter === undefined) break;
       waiter.signal.removeEventListener('abort', waiter.onAbort);

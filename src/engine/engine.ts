@@ -404,12 +404,30 @@ export class Engine {
     const rssAtTrip = this.lastRss;
     this.event('breaker_trip', { rss: rssAtTrip, max: o.maxMemoryBytes });
     log.warn({ rss: rssAtTrip, maxMemory: o.maxMemoryBytes }, 'memory breaker tripped: intake stopped, finishing requests in flight');
-    const timer = setTimeout(() => this.requests.abort(new Error('breaker: in-flight requests over --timeout')), o.timeoutMs);
+    // Jobs queued for a slot are not sent while memory is over the limit; a halt forgets them for the next run.
+    this.gate.hold();
     try {
-      while (this.active > 0) await this.nextFinished();
+      await this.finishInFlight(o.timeoutMs);
+      await this.recoverOrHalt(rssAtTrip);
+    } finally {
+      this.gate.resume();
+    }
+  }
+
+  /** Waits until no request is on the wire (queued jobs stay queued); aborts them after `timeoutMs`. */
+  private async finishInFlight(timeoutMs: number): Promise<void> {
+    const timer = setTimeout(() => this.requests.abort(new Error('breaker: in-flight requests over --timeout')), timeoutMs);
+    try {
+      while (this.gate.inFlight > 0) await this.nextFinished();
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** After the breaker's requests finished: commit, collect garbage, re-sample with backoff; resume or halt. */
+  private async recoverOrHalt(rssAtTrip: number): Promise<void> {
+    const o = this.parts.options;
+    const log = this.parts.logger;
     this.safely(() => this.buffer.flush());
     if (o.heapSnapshotDir !== undefined && this.parts.writeHeapSnapshot !== undefined) {
       const file = this.safely(() => this.parts.writeHeapSnapshot?.(o.heapSnapshotDir as string));

@@ -145,4 +145,27 @@ describe('memory breaker', () => {
     expect(trips).toBe(codes.filter((code) => code === 75).length);
     console.log(`breaker: ${codes.length} runs, peak RSS ${(peakRatio * 100).toFixed(0)}% of --max-memory`);
   });
+
+  it('sends nothing after the trip: queued jobs wait, and every request sent is committed', async () => {
+    const input = path.join(dir, 'big.jsonl');
+    const db = path.join(dir, 'big.memsafe.db');
+    writePrompts(input, 300);
+    const content = 'x'.repeat(3 * 1024 * 1024);
+    const completion = { id: 'c', object: 'chat.completion', model: 'test-model', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] };
+    // Slow, big answers: memory climbs while 2 requests are in flight and a batch waits for a slot.
+    server = await startFaultServer({ behaviour: () => ({ status: 200, body: completion, delayMs: 200 }) });
+    const result = await runCli(runArgs(input, db, server.url, ['--concurrency', '2', '--max-memory', '110MB', '--warn-memory', '40MB', '--breaker-wait', '300ms', '--json']));
+    expect(result.code, result.stderr).toBe(75);
+    const trip = query<{ t: number }>(db, "SELECT t FROM events WHERE kind = 'breaker_trip'")[0]?.t;
+    expect(trip).toBeTypeOf('number');
+    // A request on the wire at the trip reached the server before it; the margin covers a loaded machine.
+    const late = server.requests.filter((request) => request.arrivedAt > (trip ?? 0) + 150);
+    expect(late.map((request) => idOfRequest(request.json))).toEqual([]);
+    const done = query<{ n: number }>(db, "SELECT count(*) AS n FROM records WHERE status = 'done'")[0]?.n;
+    expect(done).toBe(server.requests.length);
+    // Some records were read and queued but held back (they are for the next run).
+    const summary = JSON.parse(result.stdout) as { records: { read: number }; requests: number };
+    expect(summary.requests).toBeGreaterThan(0);
+    expect(summary.records.read).toBeGreaterThan(summary.requests);
+  });
 });

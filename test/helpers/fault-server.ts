@@ -12,7 +12,7 @@ export type Fault =
   | 'hang'
   | 'reset'
   | 'truncate'
-  | { readonly status: number; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>> }
+  | { readonly status: number; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>>; readonly delayMs?: number }
   | { readonly slowMs: number }
   /** A 200 body of this many bytes; with `declared` its content-length is sent up front. */
   | { readonly bytes: number; readonly declared?: boolean };
@@ -128,6 +128,8 @@ async function answer(request: http.IncomingMessage, response: http.ServerRespon
     return;
   }
   if ('bytes' in fault) return sendHuge(response, fault.bytes, fault.declared === true);
+  if (fault.delayMs !== undefined) await delay(fault.delayMs);
+  if (response.destroyed) return;
   const text = fault.body === undefined ? '' : typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body);
   response.writeHead(fault.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...fault.headers });
   response.end(text);

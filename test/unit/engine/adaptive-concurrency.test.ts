@@ -108,6 +108,23 @@ describe('ConcurrencyGate', () => {
     expect(gate.inFlight).toBe(2);
   });
 
+  it('hold() lets requests in flight finish but grants no slot until resume()', async () => {
+    const gate = new ConcurrencyGate({ limit: 2 });
+    const inFlight = await gate.acquire(signal);
+    gate.hold();
+    const queued = tracked(gate.acquire(signal));
+    const fresh = tracked(gate.acquire(signal));
+    inFlight();
+    gate.notify();
+    await settle();
+    expect([gate.inFlight, gate.waiting, queued.release, fresh.release]).toEqual([0, 2, undefined, undefined]);
+    gate.resume();
+    await settle();
+    expect([gate.inFlight, gate.waiting]).toEqual([2, 0]);
+    expect(queued.release).toBeTypeOf('function');
+    expect(fresh.release).toBeTypeOf('function');
+  });
+
   it('an aborted waiter leaves the queue with an AbortError', async () => {
     const gate = new ConcurrencyGate({ limit: 1 });
     const release = await gate.acquire(signal);
