@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { Governor } from '../../../src/engine/governor.js';
+import { MemoryWatch } from '../../../src/engine/memory-watch.js';
+
+const MB = 1024 * 1024;
+const limits = { warnBytes: 100 * MB, maxBytes: 200 * MB, batchSize: 32, minBatchSize: 4, concurrency: 8 };
+
+function watchWith(readings: number[], clock: { now: number }) {
+  const governor = new Governor(limits);
+  const seen: number[] = [];
+  const samples: number[] = [];
+  let next = 0;
+  const read = () => readings[Math.min(next++, readings.length - 1)] ?? 0;
+  const watch = new MemoryWatch(governor, {
+    now: () => clock.now,
+    readRss: read,
+    read: () => ({ rss: read(), heapUsed: 1 }),
+    minReadIntervalMs: 5,
+    sampleEveryMs: 1000,
+    onReading: (rss) => seen.push(rss),
+    onSample: (sample) => samples.push(sample.t),
+  });
+  return { governor, watch, seen, samples };
+}
+
+describe('MemoryWatch', () => {
+  it('reads at most once per minReadIntervalMs and reuses the state in between', () => {
+    const clock = { now: 1000 };
+    const { watch, seen } = watchWith([50 * MB, 250 * MB, 260 * MB], clock);
+    expect(watch.check().state).toBe('NORMAL');
+    clock.now += 4;
+    expect(watch.check()).toEqual({ state: 'NORMAL', previous: 'NORMAL', changed: false });
+    clock.now += 1;
+    expect(watch.check()).toEqual({ state: 'BREAKER', previous: 'NORMAL', changed: true });
+    expect(seen).toEqual([50 * MB, 250 * MB]);
+  });
+
+  it('a reused state is the governor\'s current one, so a breaker reset is seen at once', () => {
+    const clock = { now: 0 };
+    const { governor, watch } = watchWith([250 * MB], clock);
+    expect(watch.check().state).toBe('BREAKER');
+    governor.resetBreaker();
+    clock.now += 1;
+    expect(watch.check().state).toBe('CAUTIOUS');
+  });
+
+  it('hands out a full sample at most every sampleEveryMs', () => {
+    const clock = { now: 0 };
+    const { watch, samples } = watchWith([10 * MB], clock);
+    for (let t = 0; t <= 2500; t += 100) {
+      clock.now = t;
+      watch.check();
+    }
+    expect(samples).toEqual([0, 1000, 2000]);
+  });
+});
