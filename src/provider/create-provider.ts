@@ -66,6 +66,7 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
   return {
     name: client.name,
     baseUrl: client.baseUrl,
+    embeddingEncoding: client.embeddingEncoding,
     send: (endpoint, body, signal) => client.send(endpoint, body, signal),
     close: () => {
       closing ??= closeBoth(client, server);

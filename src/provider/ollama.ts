@@ -25,6 +25,8 @@ type Json = Record<string, unknown>;
 export class OllamaProvider implements Provider {
   readonly name = 'ollama' as const;
   readonly baseUrl: string;
+  /** /api/embed has no encoding_format: its answers are mapped from number arrays. */
+  readonly embeddingEncoding = 'float' as const;
   private readonly client: HttpClient;
   private readonly headers: Readonly<Record<string, string>>;
   private readonly secrets: readonly string[];
@@ -56,7 +58,14 @@ export class OllamaProvider implements Provider {
     if (parsed === undefined) throw invalidBody(answer.status, 'not a JSON object', context);
     const mapped = chat ? fromOllamaChat(parsed, body) : fromOllamaEmbed(parsed, body);
     if (mapped === undefined) throw invalidBody(answer.status, chat ? 'no message in the answer' : 'no embeddings in the answer', context);
-    return { status: answer.status, requestId: null, bodyText: JSON.stringify(mapped.body), usage: mapped.usage, latencyMs: Math.round(answer.latencyMs) };
+    return {
+      status: answer.status,
+      requestId: null,
+      bodyText: JSON.stringify(mapped.body),
+      ...(chat ? {} : { json: mapped.body }),
+      usage: mapped.usage,
+      latencyMs: Math.round(answer.latencyMs),
+    };
   }
 
   /** Frees the model's memory now (`keep_alive: 0`): for the memory breaker and `--unload`. */

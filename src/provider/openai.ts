@@ -2,7 +2,7 @@
 import type { Endpoint } from '../input/record.js';
 import { type CallContext, classifyStatus, invalidBody } from './classify.js';
 import { HttpClient, type HttpAnswer, type HttpTarget, joinUrl } from './http-client.js';
-import type { Provider, ProviderName, ProviderResponse, TokenUsage } from './provider.js';
+import type { EmbeddingEncoding, Provider, ProviderName, ProviderResponse, TokenUsage } from './provider.js';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
@@ -23,6 +23,7 @@ export interface OpenAiProviderOptions {
 export class OpenAiProvider implements Provider {
   readonly name: ProviderName;
   readonly baseUrl: string;
+  readonly embeddingEncoding: EmbeddingEncoding = 'base64';
   private readonly client: HttpClient;
   private readonly headers: Readonly<Record<string, string>>;
   private readonly secrets: readonly string[];
@@ -49,7 +50,7 @@ export class OpenAiProvider implements Provider {
     const target = this.targets[endpoint];
     const context: CallContext = { baseUrl: this.baseUrl, url: target.url, secrets: this.secrets };
     const answer = await this.client.post(target, JSON.stringify(body), this.headers, signal, context);
-    return toProviderResponse(answer, context);
+    return toProviderResponse(answer, context, endpoint === '/v1/embeddings');
   }
 
   close(): Promise<void> {
@@ -57,8 +58,11 @@ export class OpenAiProvider implements Provider {
   }
 }
 
-/** A 2xx answer with a JSON object body, as ProviderResponse; anything else as the classified ProviderError. */
-export function toProviderResponse(answer: HttpAnswer, context: CallContext, nowMs = Date.now()): ProviderResponse {
+/**
+ * A 2xx answer with a JSON object body, as ProviderResponse; anything else as the classified ProviderError.
+ * `keepJson` (embeddings) hands the parsed body on; chat answers drop it, as they wait in the commit buffer.
+ */
+export function toProviderResponse(answer: HttpAnswer, context: CallContext, keepJson = false, nowMs = Date.now()): ProviderResponse {
   if (answer.status < 200 || answer.status >= 300) throw classifyStatus(answer.status, answer.headers, answer.bodyText, context, nowMs);
   const parsed = parseObject(answer.bodyText);
   if (parsed === undefined) throw invalidBody(answer.status, answer.bodyText.trim() === '' ? 'empty body' : 'not a JSON object', context);
@@ -66,6 +70,7 @@ export function toProviderResponse(answer: HttpAnswer, context: CallContext, now
     status: answer.status,
     requestId: requestIdOf(answer.headers),
     bodyText: answer.bodyText,
+    ...(keepJson ? { json: parsed } : {}),
     usage: usageOf(parsed['usage']),
     latencyMs: Math.round(answer.latencyMs),
   };

@@ -3,6 +3,9 @@ import type { Endpoint } from '../input/record.js';
 
 export type ProviderName = 'openai' | 'mock' | 'ollama';
 
+/** How embedding vectors travel: OpenAI's `encoding_format` ('base64': little-endian float32 bytes) or number arrays. */
+export type EmbeddingEncoding = 'base64' | 'float';
+
 export interface TokenUsage {
   readonly promptTokens: number | null;
   readonly completionTokens: number | null;
@@ -16,6 +19,8 @@ export interface ProviderResponse {
   readonly requestId: string | null;
   /** The response body as JSON text, in the OpenAI shape (Ollama answers are mapped). */
   readonly bodyText: string;
+  /** Embeddings answers only: `bodyText` already parsed, so the packer does not parse it twice. Never stored. */
+  readonly json?: Readonly<Record<string, unknown>>;
   readonly usage: TokenUsage | null;
   readonly latencyMs: number;
 }
@@ -24,6 +29,8 @@ export interface Provider {
   readonly name: ProviderName;
   /** Base URL the requests go to, for messages (never with credentials). */
   readonly baseUrl: string;
+  /** 'base64' when the server can be asked for `encoding_format: "base64"`; Ollama maps /api/embed itself: 'float'. */
+  readonly embeddingEncoding: EmbeddingEncoding;
   /**
    * One attempt, no retries (the engine's dispatcher retries). Resolves with a 2xx answer; otherwise
    * rejects with a ProviderError whose scope says retryable / record / run, with retryAfterMs when the

@@ -52,6 +52,15 @@ describe('OllamaProvider', () => {
       model: 'nomic-embed-text',
       usage: { prompt_tokens: 2, total_tokens: 2 },
     });
+    expect(response.json).toEqual(JSON.parse(response.bodyText));
+  });
+
+  it('keeps float vectors: /api/embed has no encoding_format, so none is passed on', async () => {
+    const { server, provider } = await setup();
+    expect(provider.embeddingEncoding).toBe('float');
+    const response = await provider.send('/v1/embeddings', { model: 'm', input: ['a'], encoding_format: 'base64' }, never);
+    expect(server.requests[0]?.json).not.toHaveProperty('encoding_format');
+    expect(response.json).toMatchObject({ data: [{ index: 0, embedding: mockEmbedding('a') }] });
   });
 
   it('drops a trailing /v1 from the base URL', async () => {

@@ -66,6 +66,17 @@ describe('OpenAiProvider', () => {
     expect(server.requests[0]?.path).toBe('/v1/embeddings');
   });
 
+  it('hands embeddings answers on parsed (no second JSON.parse), chat answers as text only, and asks for base64', async () => {
+    const { provider } = await setup(() => 'ok');
+    expect(provider.embeddingEncoding).toBe('base64');
+    const embeddings = await provider.send('/v1/embeddings', { model: 'e', input: ['a'], encoding_format: 'base64' }, never);
+    expect(embeddings.json).toEqual(JSON.parse(embeddings.bodyText));
+    expect(embeddings.json).toMatchObject({ data: [{ index: 0, embedding: expect.any(String) }] });
+    const answer = await provider.send('/v1/chat/completions', chat, never);
+    expect(answer.json).toBeUndefined();
+    expect(JSON.parse(answer.bodyText)).toMatchObject({ object: 'chat.completion' });
+  });
+
   it('sends --header values (overriding defaults) and no Authorization without a key', async () => {
     const { server, provider } = await setup(() => 'ok', { apiKey: undefined, headers: [['api-key', 'azure-key'], ['X-Trace', '1'], ['User-Agent', 'mine']] });
     await provider.send('/v1/chat/completions', chat, never);
