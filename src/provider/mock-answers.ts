@@ -66,8 +66,11 @@ const POST_ROUTES: Record<string, Handler> = {
   'POST /v1/embeddings': (body) => {
     const texts = embeddingTexts(body['input']);
     if (texts === undefined) return '`input` must be a non-empty string or array';
+    const encoding = body['encoding_format'] ?? 'float';
+    if (encoding !== 'float' && encoding !== 'base64') return '`encoding_format` must be "float" or "base64"';
     const dimensions = dimensionsOf(body);
-    const data = texts.map((text, index) => ({ object: 'embedding', index, embedding: mockEmbedding(text, dimensions) }));
+    const vectorOf = (text: string) => (encoding === 'base64' ? base64Vector(mockEmbedding(text, dimensions)) : mockEmbedding(text, dimensions));
+    const data = texts.map((text, index) => ({ object: 'embedding', index, embedding: vectorOf(text) }));
     // Reversed on purpose: OpenAI does not promise order, so clients must match vectors by `index`.
     if (data.length > 1) data.reverse();
     const tokens = texts.reduce((sum, text) => sum + approxTokens(text), 0);
@@ -118,6 +121,13 @@ export function mockEmbedding(text: string, dimensions = MOCK_EMBEDDING_DIMENSIO
   const vector = Array.from({ length: dimensions }, () => next() * 2 - 1);
   const norm = Math.hypot(...vector) || 1;
   return vector.map((value) => Math.round((value / norm) * 1e6) / 1e6);
+}
+
+/** What OpenAI sends for `encoding_format: "base64"`: the vector's little-endian float32 bytes, whatever this host's order. */
+export function base64Vector(values: readonly number[]): string {
+  const bytes = Buffer.allocUnsafe(values.length * 4);
+  for (const [index, value] of values.entries()) bytes.writeFloatLE(value, index * 4);
+  return bytes.toString('base64');
 }
 
 /** Whether attempt `attempt` (0, 1, ...) of the body with `hash` is answered with a 500 under `--fail-rate`. */

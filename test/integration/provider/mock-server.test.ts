@@ -43,6 +43,19 @@ describe('startMockServer', () => {
     expect(data.find((entry) => entry.index === 2)?.embedding).toEqual(alone?.embedding);
   });
 
+  it('answers encoding_format "base64" with the float32 little-endian bytes of the same vectors', async () => {
+    server = await startMockServer();
+    const floats = await post(`${server.url}/v1/embeddings`, { model: 'e', input: ['one', 'two'] });
+    const base64 = await post(`${server.url}/v1/embeddings`, { model: 'e', input: ['one', 'two'], encoding_format: 'base64' });
+    const floatData = (JSON.parse(floats.text) as { data: { index: number; embedding: number[] }[] }).data;
+    for (const entry of (JSON.parse(base64.text) as { data: { index: number; embedding: string }[] }).data) {
+      const bytes = Buffer.from(entry.embedding, 'base64');
+      const expected = Buffer.alloc(bytes.length);
+      for (const [i, value] of (floatData.find((f) => f.index === entry.index)?.embedding ?? []).entries()) expected.writeFloatLE(value, i * 4);
+      expect(bytes).toEqual(expected);
+    }
+  });
+
   it('serves /v1/models and the Ollama routes, and 404s the rest', async () => {
     server = await startMockServer();
     const models = await request(`${server.url}/v1/models`);
@@ -101,6 +114,7 @@ describe('createProvider', () => {
       connections: 4,
     });
     expect(provider.name).toBe('mock');
+    expect(provider.embeddingEncoding).toBe('base64');
     expect(canUnload(provider)).toBe(false);
     const response = await provider.send('/v1/chat/completions', chat('smoke'), new AbortController().signal);
     expect(JSON.parse(response.bodyText)).toMatchObject({ model: 'mock-small' });
@@ -116,6 +130,7 @@ describe('createProvider', () => {
     try {
       expect([openai.name, openai.baseUrl, canUnload(openai)]).toEqual(['openai', 'https://api.openai.com/v1', false]);
       expect([ollama.name, ollama.baseUrl, canUnload(ollama)]).toEqual(['ollama', 'http://127.0.0.1:11434', true]);
+      expect([openai.embeddingEncoding, ollama.embeddingEncoding]).toEqual(['base64', 'float']);
     } finally {
       await openai.close();
       await ollama.close();

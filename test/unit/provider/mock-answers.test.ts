@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { failsOnAttempt, mockAnswer, mockEmbedding, replyContent, sha256Hex } from '../../../src/provider/mock-answers.js';
+import { base64Vector, failsOnAttempt, mockAnswer, mockEmbedding, replyContent, sha256Hex } from '../../../src/provider/mock-answers.js';
 
 const chatBody = (text: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: text }], ...extra });
@@ -90,7 +90,20 @@ describe('mockAnswer: embeddings', () => {
     expect(Math.hypot(...a)).toBeCloseTo(1, 4);
   });
 
-  it.each([['{"input":[]}'], ['{"input":42}'], ['{"input":[{"a":1}]}']])('refuses %s with 400', (body) => {
+  it('answers encoding_format "base64" like OpenAI: the little-endian float32 bytes of the same vectors', () => {
+    const texts = ['alpha', 'beta'];
+    const json = JSON.parse(mockAnswer('POST', '/v1/embeddings', JSON.stringify({ input: texts, encoding_format: 'base64' })).body) as {
+      data: { index: number; embedding: string }[];
+    };
+    for (const entry of json.data) {
+      const bytes = Buffer.from(entry.embedding, 'base64');
+      const values = Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readFloatLE(i * 4));
+      expect(values).toEqual([...Float32Array.from(mockEmbedding(texts[entry.index] ?? ''))]);
+    }
+    expect(base64Vector([1, -2.5])).toBe(Buffer.from([0, 0, 0x80, 0x3f, 0, 0, 0x20, 0xc0]).toString('base64'));
+  });
+
+  it.each([['{"input":[]}'], ['{"input":42}'], ['{"input":[{"a":1}]}'], ['{"input":"a","encoding_format":"binary"}']])('refuses %s with 400', (body) => {
     expect(mockAnswer('POST', '/v1/embeddings', body).status).toBe(400);
   });
 });
