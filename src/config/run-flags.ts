@@ -3,6 +3,7 @@
 import { type Command, Option } from 'commander';
 
 export const PROVIDERS = ['openai', 'mock', 'ollama'] as const;
+export const EMBEDDING_ENCODINGS = ['base64', 'float'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Adds the run options to a command; `withMode` for `memsafe run --mode ...`. */
@@ -42,6 +43,7 @@ export function addRunOptions(command: Command, withMode: boolean): Command {
     .addOption(new Option('--text-field <name>', 'embeddings: the field that holds the text').env(env('TEXT_FIELD')).default('text'))
     .addOption(new Option('--max-batch-tokens <n>', 'embeddings: tokens per request at most').env(env('MAX_BATCH_TOKENS')))
     .addOption(new Option('--normalize', 'embeddings: store unit-length vectors').env(env('NORMALIZE')))
+    .addOption(new Option('--embedding-encoding <encoding>', 'embeddings: ask for base64 | float vectors (float: for servers that refuse encoding_format)').env(env('EMBEDDING_ENCODING')).default('base64'))
     .addOption(new Option('--keep-alive <duration>', 'ollama: keep_alive passed with each request (e.g. 5m)').env(env('KEEP_ALIVE')))
     .addOption(new Option('--unload', 'ollama: unload the model at the end of the run').env(env('UNLOAD')))
     .addOption(new Option('--mock-latency <duration>', 'mock provider: answer delay').env(env('MOCK_LATENCY')).default('0'))

@@ -12,7 +12,7 @@ import { validateOptions } from './validate.js';
 
 const GB = 1024 ** 3;
 export const DEFAULT_MAX_MEMORY_BYTES = 1.5 * GB;
-import { LOG_LEVELS, PROVIDERS } from './run-flags.js';
+import { EMBEDDING_ENCODINGS, LOG_LEVELS, PROVIDERS } from './run-flags.js';
 
 const optional = <T extends z.ZodType>(schema: T) => schema.optional();
 
@@ -48,6 +48,7 @@ const schema = z.object({
   textField: fields.text(),
   maxBatchTokens: optional(fields.integer(1)),
   normalize: z.boolean().optional(),
+  embeddingEncoding: fields.choice(EMBEDDING_ENCODINGS),
   keepAlive: optional(fields.duration()),
   unload: z.boolean().optional(),
   mockLatency: fields.duration(),
@@ -93,6 +94,7 @@ export interface RunOptions {
   readonly textField: string;
   readonly maxBatchTokens: number | undefined;
   readonly normalize: boolean;
+  readonly embeddingEncoding: (typeof EMBEDDING_ENCODINGS)[number];
   readonly keepAlive: string | undefined;
   readonly unload: boolean;
   readonly mock: { readonly latencyMs: number; readonly failRate: number; readonly responseBytes: number | undefined };
@@ -152,6 +154,7 @@ export function resolveRunOptions(command: Command, fixedMode: Mode | undefined,
     textField: raw.textField,
     maxBatchTokens: raw.maxBatchTokens,
     normalize: raw.normalize ?? false,
+    embeddingEncoding: raw.embeddingEncoding,
     keepAlive: raw.keepAlive === undefined ? undefined : `${Math.round(raw.keepAlive / 1000)}s`,
     unload: raw.unload ?? false,
     mock: { latencyMs: raw.mockLatency, failRate: raw.mockFailRate, responseBytes: raw.mockResponseBytes },

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { defaultCheckpointPath, memoryThresholds } from '../../../src/config/run-options.js';
+import { Command } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { addRunOptions } from '../../../src/config/run-flags.js';
+import { defaultCheckpointPath, memoryThresholds, resolveRunOptions } from '../../../src/config/run-options.js';
 import { UsageError } from '../../../src/errors.js';
 
 const MB = 1024 * 1024;
@@ -34,4 +36,28 @@ describe('defaultCheckpointPath', () => {
     expect(defaultCheckpointPath('in.jsonl', { index: 2, count: 8 })).toBe('in.shard-2-of-8.memsafe.db');
   });
   it('needs --db for stdin', () => expect(() => defaultCheckpointPath('-')).toThrow(/--db/));
+});
+
+describe('--embedding-encoding', () => {
+  afterEach(() => vi.unstubAllEnvs());
+  const resolve = (...flags: string[]) => {
+    const command = addRunOptions(new Command('embeddings'), false).exitOverride();
+    command.parse(['--input', 'in.jsonl', ...flags], { from: 'user' });
+    return resolveRunOptions(command, 'embeddings', {});
+  };
+
+  it('defaults to base64; float and MEMSAFE_EMBEDDING_ENCODING are read', () => {
+    expect(resolve().embeddingEncoding).toBe('base64');
+    expect(resolve('--embedding-encoding', 'float').embeddingEncoding).toBe('float');
+    vi.stubEnv('MEMSAFE_EMBEDDING_ENCODING', 'float');
+    expect(resolve().embeddingEncoding).toBe('float');
+  });
+
+  it('refuses another value, naming the flag, the value and what was expected', () => {
+    expect(() => resolve('--embedding-encoding', 'binary')).toThrow(
+      new UsageError('Expected `--embedding-encoding` to be one of base64, float, got `binary`', { code: 'MS_BAD_OPTION' }),
+    );
+    vi.stubEnv('MEMSAFE_EMBEDDING_ENCODING', 'f32');
+    expect(() => resolve()).toThrow(/Expected `MEMSAFE_EMBEDDING_ENCODING` \(environment\) to be one of base64, float, got `f32`/);
+  });
 });
