@@ -346,6 +346,8 @@ export class Engine {
       packSize: () => this.governor.batchSize(),
       maxBatchTokens: o.maxBatchTokens,
       normalize: o.normalize,
+      // base64 only when both the run and the provider allow it (Ollama's /api/embed has no encoding_format).
+      encoding: o.embeddingEncoding === 'base64' ? this.parts.provider.embeddingEncoding : 'float',
       storedVectors: (keys) => this.parts.store.storedVectors(keys),
       storedDimension: (model) => this.parts.store.storedDimension(model),
       send: (job) => this.dispatcher.send(job, this.requests.signal, this.stopping.signal),
