@@ -2,9 +2,12 @@
 // schema or statement changes would save. Writes N results in transactions of 32 (as memsafe does), first
 // through memsafe's own CheckpointStore.commit (dist/, so `npm run build` first), then through raw SQL on
 // variants of the records/responses tables. Prints µs per record, file size and the rate in the last tenth
-// (to show whether the cost grows with the checkpoint).
+// (to show whether the cost grows with the checkpoint). `embeddings` commits packed texts as memsafe does
+// (a 1 KB vector, a manifest and a record per text, 64 per transaction); `--pragma` sets a PRAGMA on the
+// store's connection after it opened, `--dist` measures another build (e.g. a checkout of an older commit).
 //
-//   node scripts/bench/checkpoint-writes.mjs [--records 200000] [--only baseline,positional,...]
+//   node scripts/bench/checkpoint-writes.mjs [--records 200000] [--only baseline,embeddings,positional,...]
+//     [--dist path/to/dist] [--pragma wal_autocheckpoint=4000 ...]
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,12 +15,23 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { CheckpointStore } from '../../dist/checkpoint/store.js';
+import { pathToFileURL } from 'node:url';
 import { markdownTable } from './report.mjs';
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '200000' }, only: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '200000' },
+    only: { type: 'string' },
+    dist: { type: 'string', default: new URL('../../dist', import.meta.url).pathname },
+    pragma: { type: 'string', multiple: true, default: [] },
+  },
+});
+const { CheckpointStore } = await import(pathToFileURL(path.resolve(values.dist, 'checkpoint/store.js')).href);
 const N = Number(values.records);
 const BATCH = 32;
+/** Texts per transaction in the embeddings variant: `--batch-size 64` packs and commits 64 at a time. */
+const EMBED_BATCH = 64;
+const DIM = 256;
 const CACHE_KIB = 4096;
 const BODY = JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion', created: 1700000000, model: 'bench', choices: [{ index: 0, message: { role: 'assistant', content: 'x'.repeat(16) }, finish_reason: 'stop' }], usage: { prompt_tokens: 12, completion_tokens: 4, total_tokens: 16 } });
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memsafe-writes-'));
@@ -29,21 +43,44 @@ function counters() {
   return { recordsRead: 0, done: 0, failed: 0, skipped: 0, requests: 0, cacheHits: 0, retries: 0, throttled: 0, peakRss: 0, breakerTrips: 0, breakerResets: 0 };
 }
 
-/** Times `writeBatch(first, count)` over N records; returns µs/record overall and in the last tenth. */
-function timeBatches(writeBatch) {
+/**
+ * Times `writeBatch(first, count)` over N records: µs/record overall (wall and CPU: the machine is shared, and
+ * CPU time does not count waiting for a core) and in the last tenth, and the WAL's peak size.
+ */
+function timeBatches(writeBatch, file, batch = BATCH) {
+  const cpu = process.cpuUsage();
   const started = performance.now();
   let lastTenthStart = started;
-  for (let first = 1; first <= N; first += BATCH) {
-    if (first <= N * 0.9 && first + BATCH > N * 0.9) lastTenthStart = performance.now();
-    writeBatch(first, Math.min(BATCH, N - first + 1));
+  let walPeak = 0;
+  for (let first = 1; first <= N; first += batch) {
+    if (first <= N * 0.9 && first + batch > N * 0.9) lastTenthStart = performance.now();
+    writeBatch(first, Math.min(batch, N - first + 1));
+    // Sampled: a stat per transaction would be part of what is timed.
+    if (((first - 1) / batch) % 64 === 0) walPeak = Math.max(walPeak, walSize(file));
   }
   const total = performance.now() - started;
-  return { usPerRecord: (total * 1000) / N, lastTenthUs: ((performance.now() - lastTenthStart) * 1000) / (N * 0.1) };
+  const used = process.cpuUsage(cpu);
+  return { usPerRecord: (total * 1000) / N, cpuUsPerRecord: (used.user + used.system) / N, lastTenthUs: ((performance.now() - lastTenthStart) * 1000) / (N * 0.1), walPeak };
+}
+
+function walSize(file) {
+  try {
+    return fs.statSync(`${file}-wal`).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** memsafe's store, with the `--pragma` settings applied to its connection. */
+function openStore(file) {
+  const store = CheckpointStore.open(file);
+  for (const setting of values.pragma) store.db.pragma(setting);
+  store.lock();
+  return store;
 }
 
 function baseline(file) {
-  const store = CheckpointStore.open(file);
-  store.lock();
+  const store = openStore(file);
   const run = store.startRun({ mode: 'cache', input: 'bench', options: {}, initialRss: 0 });
   const result = timeBatches((first, count) => {
     const outcomes = [];
@@ -54,7 +91,29 @@ function baseline(file) {
       });
     }
     store.commit(run, outcomes, counters());
-  });
+  }, file);
+  store.close();
+  return result;
+}
+
+/** Packed embeddings as memsafe commits them: per text its vector, then its record with a manifest response. */
+function embeddings(file) {
+  const store = openStore(file);
+  const run = store.startRun({ mode: 'embeddings', input: 'bench', options: {}, initialRss: 0 });
+  const data = Buffer.alloc(DIM * 4, 7);
+  const result = timeBatches((first, count) => {
+    const outcomes = [];
+    for (let i = first; i < first + count; i++) {
+      const key = hashHex(`vector ${i}`);
+      outcomes.push({ kind: 'vector', key, model: 'bench', dim: DIM, data });
+      const body = JSON.stringify({ object: 'memsafe.embedding_manifest', model: 'bench', input: 'string', vectors: [key], dim: DIM, usage: { prompt_tokens: 9, total_tokens: 9 } });
+      outcomes.push({
+        kind: 'done', id: idOf(i), line: i, endpoint: '/v1/embeddings', hash: hashHex(i), cached: false, attempts: 1, trimmed: false,
+        response: { status: 200, requestId: null, bodyText: body, usage: { promptTokens: 9, completionTokens: null, totalTokens: 9 }, latencyMs: 1 },
+      });
+    }
+    store.commit(run, outcomes, counters());
+  }, file, EMBED_BATCH);
   store.close();
   return result;
 }
@@ -100,7 +159,7 @@ function variant(file, { withoutRowid = false, statusIndex = true, blobHash = fa
     }
     updateRun.run(first + count - 1);
   });
-  const result = timeBatches((first, count) => commit(first, count));
+  const result = timeBatches((first, count) => commit(first, count), file);
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
   return result;
@@ -108,6 +167,7 @@ function variant(file, { withoutRowid = false, statusIndex = true, blobHash = fa
 
 const VARIANTS = {
   baseline: { label: 'memsafe CheckpointStore.commit (as built)', run: baseline },
+  embeddings: { label: 'memsafe CheckpointStore.commit, packed embeddings (vector + manifest + record per text)', run: embeddings },
   raw: { label: 'raw SQL, same tables and named parameters', run: (file) => variant(file, {}) },
   positional: { label: 'positional parameters', run: (file) => variant(file, { positional: true }) },
   'no-status-index': { label: "records_status replaced by a partial index WHERE status = 'failed'", run: (file) => variant(file, { statusIndex: false }) },
@@ -124,10 +184,12 @@ try {
     process.stderr.write(`${key}…\n`);
     // The hash itself is part of every variant's cost; it is computed the same way in all of them.
     const result = VARIANTS[key].run(file);
-    rows.push([VARIANTS[key].label, result.usPerRecord.toFixed(1), result.lastTenthUs.toFixed(1), `${(fs.statSync(file).size / 2 ** 20).toFixed(0)} MB`]);
+    const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+    rows.push([VARIANTS[key].label, result.usPerRecord.toFixed(1), result.cpuUsPerRecord.toFixed(1), result.lastTenthUs.toFixed(1), mb(fs.statSync(file).size), mb(result.walPeak)]);
   }
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
-process.stdout.write(`${N} chat results committed in transactions of ${BATCH}, cache_size ${CACHE_KIB} KiB, WAL, synchronous NORMAL.\n\n`);
-process.stdout.write(`${markdownTable(['variant', 'µs per record', 'µs per record, last tenth', 'file size'], rows)}\n`);
+const pragmas = values.pragma.length === 0 ? '' : `, PRAGMA ${values.pragma.join(', ')} on memsafe's store`;
+process.stdout.write(`${N} results committed in transactions of ${BATCH} (embeddings: ${EMBED_BATCH}), cache_size ${CACHE_KIB} KiB, WAL, synchronous NORMAL${pragmas}; dist ${values.dist}.\n\n`);
+process.stdout.write(`${markdownTable(['variant', 'µs per record', 'CPU µs per record', 'µs per record, last tenth', 'file size', 'WAL peak (sampled)'], rows)}\n`);
