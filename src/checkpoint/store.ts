@@ -112,14 +112,15 @@ export class CheckpointStore {
     this.file = file;
     this.mayHoldLineErrors = (db.prepare('SELECT EXISTS (SELECT 1 FROM line_errors) AS present').get() as { present: number }).present === 1;
     this.statements = {
+      // Positional parameters: binding a named object costs 6-9% of a commit (scripts/bench/checkpoint-writes.mjs).
       upsertResponse: db.prepare(`INSERT OR REPLACE INTO responses
         (hash, endpoint, status_code, request_id, body, prompt_tokens, completion_tokens, total_tokens, created_at)
-        VALUES (@hash, @endpoint, @status, @requestId, @body, @promptTokens, @completionTokens, @totalTokens, @now)`),
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      // Bound by writeRecord, in this column order.
       upsertRecord: db.prepare(`INSERT INTO records
         (id, line, seen_run, run_id, endpoint, hash, status, retryable, attempts, http_status, error_code, error_message,
          cached, trimmed, latency_ms, updated_at)
-        VALUES (@id, @line, @run, @run, @endpoint, @hash, @status, @retryable, @attempts, @httpStatus, @code, @message,
-         @cached, @trimmed, @latency, @now)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(id) DO UPDATE SET line = excluded.line, seen_run = excluded.seen_run, run_id = excluded.run_id,
           endpoint = excluded.endpoint, hash = excluded.hash, status = excluded.status, retryable = excluded.retryable,
           attempts = records.attempts + excluded.attempts, http_status = excluded.http_status,
@@ -129,9 +130,9 @@ export class CheckpointStore {
       upsertLineError: db.prepare(`INSERT OR REPLACE INTO line_errors (line, id, run_id, code, message, updated_at)
         VALUES (?, ?, ?, ?, ?, ?)`),
       clearLineError: db.prepare('DELETE FROM line_errors WHERE line = ?'),
-      updateRun: db.prepare(`UPDATE runs SET records_read = @recordsRead, done = @done, failed = @failed,
-        skipped = @skipped, requests = @requests, cache_hits = @cacheHits, retries = @retries, throttled = @throttled,
-        peak_rss = @peakRss, breaker_trips = @breakerTrips, breaker_resets = @breakerResets WHERE id = @run`),
+      // Bound by writeCounters, in this column order.
+      updateRun: db.prepare(`UPDATE runs SET records_read = ?, done = ?, failed = ?, skipped = ?, requests = ?,
+        cache_hits = ?, retries = ?, throttled = ?, peak_rss = ?, breaker_trips = ?, breaker_resets = ? WHERE id = ?`),
       insertSample: db.prepare(`INSERT INTO samples (run_id, t, rss, heap_used, batch_size, concurrency, state, done)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       insertVector: db.prepare('INSERT OR IGNORE INTO vectors (key, model, dim, data, created_at) VALUES (?, ?, ?, ?, ?)'),
@@ -163,7 +164,7 @@ export class CheckpointStore {
 
   finishRun(run: number, end: { status: string; exitCode: number; counters: RunCounters; finalRss: number; haltReason: string | null }): void {
     this.db.transaction(() => {
-      this.statements.updateRun.run({ ...end.counters, run });
+      this.writeCounters(run, end.counters);
       this.db
         .prepare('UPDATE runs SET ended_at = ?, status = ?, exit_code = ?, final_rss = ?, halt_reason = ? WHERE id = ?')
         .run(Date.now(), end.status, end.exitCode, end.finalRss, end.haltReason, run);
@@ -255,50 +256,60 @@ export class CheckpointStore {
               now,
             );
             break;
-          case 'done':
-            if (outcome.response !== null) {
-              const usage = outcome.response.usage;
-              s.upsertResponse.run({
-                hash: outcome.hash,
-                endpoint: outcome.endpoint,
-                status: outcome.response.status,
-                requestId: outcome.response.requestId,
-                body: outcome.response.bodyText,
-                promptTokens: usage?.promptTokens ?? null,
-                completionTokens: usage?.completionTokens ?? null,
-                totalTokens: usage?.totalTokens ?? null,
+          case 'done': {
+            const response = outcome.response;
+            if (response !== null) {
+              const usage = response.usage;
+              s.upsertResponse.run(
+                outcome.hash,
+                outcome.endpoint,
+                response.status,
+                response.requestId,
+                response.bodyText,
+                usage?.promptTokens ?? null,
+                usage?.completionTokens ?? null,
+                usage?.totalTokens ?? null,
                 now,
-              });
+              );
             }
-            s.upsertRecord.run({
-              ...recordKeys(outcome, run, now),
-              status: 'done',
-              retryable: 0,
-              httpStatus: outcome.response?.status ?? null,
-              code: null,
-              message: null,
-              cached: outcome.cached ? 1 : 0,
-              latency: outcome.response === null || outcome.cached ? null : Math.round(outcome.response.latencyMs),
-            });
+            const latency = response === null || outcome.cached ? null : Math.round(response.latencyMs);
+            this.writeRecord(outcome, run, now, 'done', 0, response?.status ?? null, null, null, outcome.cached ? 1 : 0, latency);
             if (this.mayHoldLineErrors) s.clearLineError.run(outcome.line);
             break;
+          }
           case 'failed':
-            s.upsertRecord.run({
-              ...recordKeys(outcome, run, now),
-              status: 'failed',
-              retryable: outcome.retryable ? 1 : 0,
-              httpStatus: outcome.httpStatus,
-              code: outcome.code,
-              message: outcome.message,
-              cached: 0,
-              latency: null,
-            });
+            this.writeRecord(outcome, run, now, 'failed', outcome.retryable ? 1 : 0, outcome.httpStatus, outcome.code, outcome.message, 0, null);
             if (this.mayHoldLineErrors) s.clearLineError.run(outcome.line);
             break;
         }
       }
-      s.updateRun.run({ ...counters, run });
+      this.writeCounters(run, counters);
     })();
+  }
+
+  /** The columns a done and a failed record share come from the outcome; the rest are the caller's. */
+  private writeRecord(
+    outcome: DoneOutcome | FailedOutcome,
+    run: number,
+    now: number,
+    status: 'done' | 'failed',
+    retryable: 0 | 1,
+    httpStatus: number | null,
+    code: string | null,
+    message: string | null,
+    cached: 0 | 1,
+    latency: number | null,
+  ): void {
+    this.statements.upsertRecord.run(
+      outcome.id, outcome.line, run, run, outcome.endpoint, outcome.hash, status, retryable, outcome.attempts, httpStatus, code, message,
+      cached, outcome.trimmed ? 1 : 0, latency, now,
+    );
+  }
+
+  private writeCounters(run: number, c: RunCounters): void {
+    this.statements.updateRun.run(
+      c.recordsRead, c.done, c.failed, c.skipped, c.requests, c.cacheHits, c.retries, c.throttled, c.peakRss, c.breakerTrips, c.breakerResets, run,
+    );
   }
 
   recordSample(run: number, sample: MemorySample): void {
@@ -325,16 +336,3 @@ export class CheckpointStore {
   }
 }
 
-/** The columns a done and a failed record share. */
-function recordKeys(outcome: DoneOutcome | FailedOutcome, run: number, now: number) {
-  return {
-    id: outcome.id,
-    line: outcome.line,
-    run,
-    endpoint: outcome.endpoint,
-    hash: outcome.hash,
-    attempts: outcome.attempts,
-    trimmed: outcome.trimmed ? 1 : 0,
-    now,
-  };
-}

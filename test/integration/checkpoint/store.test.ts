@@ -47,6 +47,54 @@ describe('CheckpointStore', () => {
     store.close();
   });
 
+  it('writes each column of done and failed records and the run counters; attempts add up across commits', () => {
+    const file = path.join(dir, 'columns.db');
+    const store = CheckpointStore.open(file);
+    store.lock();
+    const run = store.startRun({ mode: 'cache', input: 'in.jsonl', options: {}, initialRss: 1 });
+    store.commit(run, [
+      { kind: 'failed', id: 'a', line: 1, endpoint: '/v1/chat/completions', hash: 'h1', code: 'http_503', message: 'busy', httpStatus: 503, retryable: true, attempts: 3, trimmed: true },
+    ], { ...counters, failed: 1 });
+    store.commit(run, [
+      { kind: 'done', id: 'a', line: 2, endpoint: '/v1/chat/completions', hash: 'h1', response, cached: false, attempts: 2, trimmed: false },
+      { kind: 'done', id: 'b', line: 3, endpoint: '/v1/chat/completions', hash: 'h1', response: null, cached: true, attempts: 0, trimmed: true },
+    ], { recordsRead: 1, done: 2, failed: 3, skipped: 4, requests: 5, cacheHits: 6, retries: 7, throttled: 8, peakRss: 9, breakerTrips: 10, breakerResets: 11 });
+    store.close();
+    const db = new Database(file, { readonly: true });
+    const records = db.prepare('SELECT * FROM records ORDER BY id').all() as Record<string, unknown>[];
+    expect(records[0]).toMatchObject({
+      id: 'a', line: 2, seen_run: run, run_id: run, endpoint: '/v1/chat/completions', hash: 'h1', status: 'done', retryable: 0,
+      attempts: 5, http_status: 200, error_code: null, error_message: null, cached: 0, trimmed: 0, latency_ms: 12,
+    });
+    expect(records[1]).toMatchObject({ id: 'b', line: 3, status: 'done', attempts: 0, http_status: null, cached: 1, trimmed: 1, latency_ms: null });
+    expect(db.prepare('SELECT * FROM responses').get()).toMatchObject({
+      hash: 'h1', endpoint: '/v1/chat/completions', status_code: 200, request_id: 'req-1', body: '{"ok":true}',
+      prompt_tokens: 3, completion_tokens: 4, total_tokens: 7,
+    });
+    expect(db.prepare('SELECT * FROM runs WHERE id = ?').get(run)).toMatchObject({
+      records_read: 1, done: 2, failed: 3, skipped: 4, requests: 5, cache_hits: 6, retries: 7, throttled: 8, peak_rss: 9,
+      breaker_trips: 10, breaker_resets: 11,
+    });
+    db.close();
+  });
+
+  it('keeps the error of a failed record in its columns', () => {
+    const file = path.join(dir, 'failed.db');
+    const store = CheckpointStore.open(file);
+    store.lock();
+    const run = store.startRun({ mode: 'cache', input: 'in.jsonl', options: {}, initialRss: 1 });
+    store.commit(run, [
+      { kind: 'failed', id: 'f', line: 7, endpoint: '/v1/chat/completions', hash: 'h9', code: 'http_400', message: 'too long', httpStatus: 400, retryable: false, attempts: 1, trimmed: true },
+    ], counters);
+    store.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare('SELECT * FROM records').get()).toMatchObject({
+      id: 'f', line: 7, seen_run: run, run_id: run, hash: 'h9', status: 'failed', retryable: 0, attempts: 1, http_status: 400,
+      error_code: 'http_400', error_message: 'too long', cached: 0, trimmed: 1, latency_ms: null,
+    });
+    db.close();
+  });
+
   it('refuses a second live writer with exit code 4 naming the holder pid, and takes over a dead one', async () => {
     const file = path.join(dir, 'c.db');
     CheckpointStore.open(file).close();
