@@ -12,7 +12,7 @@ export interface StoredRecord {
   readonly status: 'done' | 'failed';
   readonly retryable: boolean;
   readonly seenRun: number;
-  /** When the stored response was fetched (done records only). */
+  /** When the stored response was fetched: done records looked up `withResponseAt` only, else null. */
   readonly responseAt: number | null;
 }
 
@@ -171,14 +171,21 @@ export class CheckpointStore {
     })();
   }
 
-  /** What the checkpoint knows about these ids: one indexed query per chunk, never a set of every id. */
-  lookup(ids: readonly string[]): Map<string, StoredRecord> {
+  /**
+   * What the checkpoint knows about these ids: one indexed query per chunk, never a set of every id.
+   * `withResponseAt` joins responses for the fetch time; only --refresh-older-than needs it (the join triples the cost).
+   */
+  lookup(ids: readonly string[], withResponseAt: boolean): Map<string, StoredRecord> {
     type Row = Omit<StoredRecord, 'retryable'> & { retryable: number };
+    const columns = 'r.id, r.line, r.hash, r.status, r.retryable, r.seen_run AS seenRun';
     return this.lookupIn<Row, StoredRecord>(
-      'records',
+      withResponseAt ? 'records+responseAt' : 'records',
       ids,
-      (list) => `SELECT r.id, r.line, r.hash, r.status, r.retryable, r.seen_run AS seenRun, p.created_at AS responseAt
-        FROM records r LEFT JOIN responses p ON p.hash = r.hash AND r.status = 'done' WHERE r.id IN (${list})`,
+      (list) =>
+        withResponseAt
+          ? `SELECT ${columns}, p.created_at AS responseAt
+              FROM records r LEFT JOIN responses p ON p.hash = r.hash AND r.status = 'done' WHERE r.id IN (${list})`
+          : `SELECT ${columns}, NULL AS responseAt FROM records r WHERE r.id IN (${list})`,
       (row) => [row.id, { ...row, retryable: row.retryable === 1 }],
     );
   }

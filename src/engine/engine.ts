@@ -15,7 +15,7 @@ import { CommitBuffer } from './commit-buffer.js';
 import { Dispatcher, type DispatchStats, type SendResult } from './dispatcher.js';
 import { breakerVerdict, breakerWaits, Governor, type GovernorState } from './governor.js';
 import { MemoryWatch } from './memory-watch.js';
-import { idOf, planBatch, type Plan } from './planner.js';
+import { cacheCandidates, idOf, planBatch, type Plan } from './planner.js';
 import { AdaptiveConcurrency, ConcurrencyGate } from './adaptive-concurrency.js';
 import { EmbeddingPacker } from './embedding-packer.js';
 import { HeapTrim } from './heap-trim.js';
@@ -236,15 +236,12 @@ export class Engine {
     if (this.watch.check().state === 'BREAKER') await this.breakerPause();
     if (this.stopReason !== undefined) return; // not committed: the next run reads these lines again
     const store = this.parts.store;
-    const stored = store.lookup(batch.map((item) => idOf(item).id));
-    const cachedAt = store.cachedResponses(batch.flatMap((item) => (item.kind === 'job' ? [item.job.hash] : [])));
-    const plans = planBatch(batch, stored, cachedAt, {
-      run: this.run,
-      now: Date.now(),
-      retryFailed: this.parts.options.retryFailed,
-      refreshOlderThanMs: this.parts.options.refreshOlderThanMs,
-      pendingIds: this.pendingIds,
-    });
+    const { retryFailed, refreshOlderThanMs } = this.parts.options;
+    const stored = store.lookup(batch.map((item) => idOf(item).id), refreshOlderThanMs !== undefined);
+    const context = { run: this.run, now: Date.now(), retryFailed, refreshOlderThanMs, pendingIds: this.pendingIds };
+    // Records that will be skipped need no cache lookup: on a resume that is almost every record.
+    const cachedAt = store.cachedResponses(cacheCandidates(batch, stored, context));
+    const plans = planBatch(batch, stored, cachedAt, context);
     for (const plan of plans) this.apply(plan);
     this.progress();
     // Bounded window: never more than a slot per request in flight plus one batch waiting for a slot.

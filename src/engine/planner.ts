@@ -1,5 +1,5 @@
 // Decides, for each line of an intake batch, what the run does with it, from what the checkpoint already holds.
-// Pure: the engine does the lookups and passes their answers in.
+// Pure: the engine does the lookups (response cache only for the cacheCandidates) and passes their answers in.
 import type { BadLine, Job, ParsedLine } from '../input/record.js';
 import type { StoredRecord } from '../checkpoint/store.js';
 
@@ -49,12 +49,32 @@ function planOne(
   context.pendingIds.set(id, line);
   if (item.kind === 'bad') return { kind: 'bad', bad: item.bad };
   const job = item.job;
-  const fresh = (fetchedAt: number | null) =>
-    fetchedAt !== null && (context.refreshOlderThanMs === undefined || context.now - fetchedAt <= context.refreshOlderThanMs);
-  if (record !== undefined && record.hash === job.hash) {
-    if (record.status === 'done' && fresh(record.responseAt)) return { kind: 'skip', id, line, status: 'done' };
-    if (record.status === 'failed' && !record.retryable && !context.retryFailed) return { kind: 'skip', id, line, status: 'failed' };
-  }
-  if (fresh(cachedAt.get(job.hash) ?? null)) return { kind: 'cached', job };
+  const skip = skipStored(record, job, context);
+  if (skip !== undefined) return { kind: 'skip', id, line, status: skip };
+  if (fresh(cachedAt.get(job.hash) ?? null, context)) return { kind: 'cached', job };
   return { kind: 'send', job };
+}
+
+/** The request hashes whose cached answer planBatch may use: every job's but those skipped for their stored record. */
+export function cacheCandidates(items: readonly ParsedLine[], stored: ReadonlyMap<string, StoredRecord>, context: PlanContext): string[] {
+  const hashes: string[] = [];
+  for (const item of items) {
+    if (item.kind === 'job' && skipStored(stored.get(item.job.id), item.job, context) === undefined) hashes.push(item.job.hash);
+  }
+  return hashes;
+}
+
+/** Whether the record stored under this id already settles the job: done with the same request, or failed for good. */
+function skipStored(record: StoredRecord | undefined, job: Job, context: PlanContext): 'done' | 'failed' | undefined {
+  if (record === undefined || record.hash !== job.hash) return undefined;
+  if (record.status === 'done') {
+    // A done record's response is committed with it and never deleted: only its age can make it stale.
+    return context.refreshOlderThanMs === undefined || fresh(record.responseAt, context) ? 'done' : undefined;
+  }
+  return record.retryable || context.retryFailed ? undefined : 'failed';
+}
+
+/** A stored answer may be reused unless --refresh-older-than finds it too old (or it has no fetch time). */
+function fresh(fetchedAt: number | null, context: PlanContext): boolean {
+  return fetchedAt !== null && (context.refreshOlderThanMs === undefined || context.now - fetchedAt <= context.refreshOlderThanMs);
 }

@@ -39,10 +39,13 @@ describe('CheckpointStore', () => {
       { kind: 'failed', id: 'c', line: 3, endpoint: null, hash: null, code: 'invalid_json', message: 'bad', httpStatus: null, retryable: false, attempts: 0, trimmed: false },
       { kind: 'duplicate', id: 'a', line: 4, firstLine: 1 },
     ], { ...counters, done: 2, failed: 2 });
-    const found = store.lookup(['a', 'b', 'c', 'zzz']);
+    const found = store.lookup(['a', 'b', 'c', 'zzz'], true);
     expect([...found.keys()].sort()).toEqual(['a', 'b', 'c']);
-    expect(found.get('a')).toMatchObject({ status: 'done', hash: 'h1', seenRun: run, line: 1 });
+    expect(found.get('a')).toMatchObject({ status: 'done', hash: 'h1', seenRun: run, line: 1, responseAt: expect.any(Number) });
     expect(found.get('c')).toMatchObject({ status: 'failed', retryable: false, responseAt: null });
+    // Without the join: the same records, with no fetch time.
+    const plain = store.lookup(['a', 'b', 'c', 'zzz'], false);
+    expect([...plain.values()]).toEqual([...found.values()].map((record) => ({ ...record, responseAt: null })));
     expect([...store.cachedResponses(['h1', 'h2']).keys()]).toEqual(['h1']);
     store.close();
   });
