@@ -159,8 +159,10 @@ function hasTable(db: Database.Database, name: string): boolean {
 export function readVectorStats(db: Database.Database): VectorStats {
   if (!hasTable(db, 'vectors')) return { count: 0, dims: [] };
   const total = count(db, 'SELECT count(*) FROM vectors');
-  const dims = total === 0 ? [] : (db.prepare('SELECT DISTINCT dim FROM vectors ORDER BY dim').pluck().all() as number[]);
-  return { count: total, dims };
+  if (total === 0) return { count: 0, dims: [] };
+  // Schema 2, not migrated yet, has no vector_models but still its index on vectors(model, dim).
+  const source = hasTable(db, 'vector_models') ? 'vector_models' : 'vectors';
+  return { count: total, dims: db.prepare(`SELECT DISTINCT dim FROM ${source} ORDER BY dim`).pluck().all() as number[] };
 }
 
 export interface StatusSnapshot {

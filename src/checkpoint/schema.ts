@@ -119,6 +119,17 @@ export const MIGRATIONS: readonly string[] = [
   -- status lists the dimensions without scanning every vector
   CREATE INDEX vectors_model_dim ON vectors(model, dim);
   `,
+  `
+  -- The dimension of each model's vectors (the first vector stored sets it; the packer refuses any other),
+  -- written once per model: it replaces an index entry per vector that only status and that check read.
+  CREATE TABLE vector_models (
+    model TEXT PRIMARY KEY,
+    dim   INTEGER NOT NULL
+  );
+  -- min(dim): the first dimension the index gave for a model, i.e. what the dimension check read until now.
+  INSERT INTO vector_models (model, dim) SELECT model, min(dim) FROM vectors GROUP BY model;
+  DROP INDEX vectors_model_dim;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

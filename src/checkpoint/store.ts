@@ -106,11 +106,14 @@ export class CheckpointStore {
   private mayHoldLineErrors: boolean;
   /** Prepared IN (...) lookups by placeholder count: batch sizes repeat, so this stays small. */
   private readonly lookupStatements = new Map<string, Database.Statement>();
+  /** Models with a vector_models row: a handful, so their row is written once, not once per vector. */
+  private readonly vectorModels: Set<string>;
 
   private constructor(db: Database.Database, file: string) {
     this.db = db;
     this.file = file;
     this.mayHoldLineErrors = (db.prepare('SELECT EXISTS (SELECT 1 FROM line_errors) AS present').get() as { present: number }).present === 1;
+    this.vectorModels = new Set(db.prepare('SELECT model FROM vector_models').pluck().all() as string[]);
     this.statements = {
       // Positional parameters: binding a named object costs 6-9% of a commit (scripts/bench/checkpoint-writes.mjs).
       upsertResponse: db.prepare(`INSERT OR REPLACE INTO responses
@@ -136,7 +139,8 @@ export class CheckpointStore {
       insertSample: db.prepare(`INSERT INTO samples (run_id, t, rss, heap_used, batch_size, concurrency, state, done)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       insertVector: db.prepare('INSERT OR IGNORE INTO vectors (key, model, dim, data, created_at) VALUES (?, ?, ?, ?, ?)'),
-      vectorDim: db.prepare('SELECT dim FROM vectors WHERE model = ? LIMIT 1'),
+      insertVectorModel: db.prepare('INSERT OR IGNORE INTO vector_models (model, dim) VALUES (?, ?)'),
+      vectorDim: db.prepare('SELECT dim FROM vector_models WHERE model = ?'),
       insertEvent: db.prepare('INSERT INTO events (run_id, t, kind, detail) VALUES (?, ?, ?, ?)'),
     };
   }
@@ -242,11 +246,17 @@ export class CheckpointStore {
   commit(run: number, outcomes: readonly Outcome[], counters: RunCounters): void {
     const now = Date.now();
     const s = this.statements;
-    this.db.transaction(() => {
+    const newModels: string[] = [];
+    const write = this.db.transaction(() => {
       for (const outcome of outcomes) {
         switch (outcome.kind) {
           case 'vector':
             s.insertVector.run(outcome.key, outcome.model, outcome.dim, outcome.data, now);
+            if (!this.vectorModels.has(outcome.model)) {
+              s.insertVectorModel.run(outcome.model, outcome.dim);
+              this.vectorModels.add(outcome.model);
+              newModels.push(outcome.model);
+            }
             break;
           case 'seen':
             s.markSeen.run(run, outcome.line, outcome.id);
@@ -291,7 +301,14 @@ export class CheckpointStore {
         }
       }
       this.writeCounters(run, counters);
-    })();
+    });
+    try {
+      write();
+    } catch (error) {
+      // Rolled back: those models' rows were not written after all.
+      for (const model of newModels) this.vectorModels.delete(model);
+      throw error;
+    }
   }
 
   /** The columns a done and a failed record share come from the outcome; the rest are the caller's. */

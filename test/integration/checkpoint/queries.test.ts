@@ -231,7 +231,7 @@ describe('embeddings queries', () => {
   it('counts stored vectors (one per distinct text) and their dimensions', () => {
     const file = embeddingsCheckpoint();
     const writer = createCheckpoint(file);
-    insertVector(writer, { key: 'wide', values: [1, 2, 3, 4] });
+    insertVector(writer, { key: 'wide', values: [1, 2, 3, 4] }, 'wide-embed'); // one dimension per model
     writer.close();
     const db = openCheckpoint(file, { create: false, readonly: true });
     expect(readVectorStats(db)).toEqual({ count: 4, dims: [2, 4] });

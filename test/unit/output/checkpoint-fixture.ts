@@ -154,6 +154,7 @@ export interface EmbeddingInsert {
   runId?: number;
 }
 
+/** As the store writes it: the vector, and its model's dimension the first time the model is seen. */
 export function insertVector(db: Database.Database, vector: VectorInsert, model = 'mock-embed'): void {
   db.prepare('INSERT OR IGNORE INTO vectors (key, model, dim, data, created_at) VALUES (?, ?, ?, ?, 0)').run(
     vector.key,
@@ -161,6 +162,7 @@ export function insertVector(db: Database.Database, vector: VectorInsert, model 
     vector.values.length,
     encodeVector(vector.values),
   );
+  db.prepare('INSERT OR IGNORE INTO vector_models (model, dim) VALUES (?, ?)').run(model, vector.values.length);
 }
 
 export function embeddingManifest(record: EmbeddingInsert): string {
