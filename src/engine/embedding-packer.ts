@@ -52,13 +52,26 @@ export interface PackerHost {
   fatal(error: ProviderError, job: Job, exhausted: boolean, attempts: number): void;
 }
 
+/**
+ * Texts that may share one request: their records ask for the same model and options (everything in the body but
+ * `input`), so one pack never embeds a text under another record's model or `dimensions`.
+ */
+interface PackQueue {
+  /** The request body without `input`. */
+  readonly params: Readonly<Record<string, unknown>>;
+  pending: TextSlot[];
+  tokens: number;
+}
+
 /** Flush a partial pack this soon after its first text, so slow input does not hold texts back. */
 const PARTIAL_PACK_MS = 25;
+/** Texts queued across every partial pack before all are sent at once (many models or options in one input). */
+const MAX_QUEUED_PACKS = 4;
 
 export class EmbeddingPacker {
   private readonly slots = new Map<string, TextSlot>();
-  private pending: TextSlot[] = [];
-  private pendingTokens = 0;
+  private readonly queues = new Map<string, PackQueue>();
+  private queuedTexts = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly dims = new Map<string, number>();
 
@@ -66,16 +79,17 @@ export class EmbeddingPacker {
 
   /** Texts queued but not yet sent. */
   get queued(): number {
-    return this.pending.length;
+    return this.queuedTexts;
   }
 
   submit(job: Job): void {
     const model = String(job.body['model'] ?? '');
-    const input = job.body['input'];
+    const { input, encoding_format: _encoding, ...params } = job.body;
     const texts = Array.isArray(input) ? (input as string[]) : [String(input)];
     const keys = texts.map((text) => vectorKey(job.body, text, this.host.normalize));
     const stored = this.host.storedVectors(keys);
     const waiter: RecordWaiter = { job, keys, remaining: 0, failed: false, shared: true };
+    let queue: PackQueue | undefined;
     for (const [index, key] of keys.entries()) {
       if (stored.has(key)) continue;
       waiter.remaining++;
@@ -88,16 +102,19 @@ export class EmbeddingPacker {
       const text = texts[index] ?? '';
       const slot: TextSlot = { key, text, tokens: Math.ceil(text.length / 4), waiters: [waiter] };
       this.slots.set(key, slot);
-      this.pending.push(slot);
-      this.pendingTokens += slot.tokens;
+      queue ??= this.queueFor(params);
+      queue.pending.push(slot);
+      queue.tokens += slot.tokens;
+      this.queuedTexts++;
     }
     if (waiter.remaining === 0) {
       const dim = stored.get(keys[0] ?? '') ?? 0;
       this.host.complete(job, manifestResponse(job, model, keys, dim), true);
       return;
     }
-    this.flushFull();
-    if (this.pending.length > 0 && this.timer === undefined) {
+    if (queue !== undefined) this.flushFull(queue);
+    if (this.queuedTexts >= MAX_QUEUED_PACKS * this.host.packSize()) this.flush();
+    if (this.queuedTexts > 0 && this.timer === undefined) {
       this.timer = setTimeout(() => this.flush(), PARTIAL_PACK_MS);
       this.timer.unref();
     }
@@ -108,44 +125,57 @@ export class EmbeddingPacker {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.host.stopping()) return;
-    while (this.pending.length > 0) this.sendPack(this.takePack());
+    for (const queue of this.queues.values()) {
+      while (queue.pending.length > 0) this.sendPack(queue, this.takePack(queue));
+    }
+    this.queues.clear();
   }
 
-  private flushFull(): void {
+  private queueFor(params: Record<string, unknown>): PackQueue {
+    const identity = canonicalJson(params);
+    let queue = this.queues.get(identity);
+    if (queue === undefined) {
+      queue = { params, pending: [], tokens: 0 };
+      this.queues.set(identity, queue);
+    }
+    return queue;
+  }
+
+  private flushFull(queue: PackQueue): void {
     if (this.host.stopping()) return;
     const limit = this.host.maxBatchTokens;
-    while (this.pending.length >= this.host.packSize() || (limit !== undefined && this.pendingTokens >= limit)) {
-      this.sendPack(this.takePack());
+    while (queue.pending.length >= this.host.packSize() || (limit !== undefined && queue.tokens >= limit)) {
+      this.sendPack(queue, this.takePack(queue));
     }
   }
 
-  private takePack(): TextSlot[] {
+  private takePack(queue: PackQueue): TextSlot[] {
     const size = this.host.packSize();
     const limit = this.host.maxBatchTokens;
     let count = 0;
     let tokens = 0;
-    while (count < this.pending.length && count < size) {
-      const next = this.pending[count]?.tokens ?? 0;
+    while (count < queue.pending.length && count < size) {
+      const next = queue.pending[count]?.tokens ?? 0;
       if (limit !== undefined && count > 0 && tokens + next > limit) break;
       tokens += next;
       count++;
     }
-    const pack = this.pending.slice(0, count);
-    this.pending = this.pending.slice(count);
-    this.pendingTokens -= tokens;
+    const pack = queue.pending.slice(0, count);
+    queue.pending = queue.pending.slice(count);
+    queue.tokens -= tokens;
+    this.queuedTexts -= count;
     return pack;
   }
 
-  private sendPack(pack: TextSlot[]): void {
+  private sendPack(queue: PackQueue, pack: TextSlot[]): void {
     if (pack.length === 0) return;
-    this.host.track(this.runPack(pack));
+    this.host.track(this.runPack(queue.params, pack));
   }
 
-  private async runPack(pack: TextSlot[]): Promise<void> {
+  private async runPack(params: Readonly<Record<string, unknown>>, pack: TextSlot[]): Promise<void> {
     const first = pack[0]?.waiters[0]?.job;
     if (first === undefined) return;
     // The run's encoding decides the wire format, not the record: the stored blob is the same either way.
-    const { input: _input, encoding_format: _encoding, ...params } = first.body;
     const body = {
       ...params,
       ...(this.host.encoding === 'base64' ? { encoding_format: 'base64' } : {}),
@@ -162,13 +192,13 @@ export class EmbeddingPacker {
       bytes: 0,
     };
     const result = await this.host.send(request);
-    if (result.ok) return this.accept(pack, String(first.body['model'] ?? ''), result.response, result.attempts);
+    if (result.ok) return this.accept(pack, String(params['model'] ?? ''), result.response, result.attempts);
     const error = result.error;
     if (error.code === 'MS_ABORTED') return this.abandon(pack);
     if (error.scope === 'record' && error.status === 400 && pack.length > 1) {
       // One bad text must not fail its neighbours: bisect until it is alone (about log2(pack) extra requests).
       const middle = Math.ceil(pack.length / 2);
-      await Promise.all([this.runPack(pack.slice(0, middle)), this.runPack(pack.slice(middle))]);
+      await Promise.all([this.runPack(params, pack.slice(0, middle)), this.runPack(params, pack.slice(middle))]);
       return;
     }
     if (error.scope === 'run' || (result.exhausted && error.code === 'MS_CONNECT_REFUSED')) {
@@ -249,9 +279,23 @@ export class EmbeddingPacker {
   }
 }
 
-/** A text's identity for dedup: the same text under the same model and vector options is the same vector. */
+/** Body fields that do not change a vector: the texts, their wire format, and the end-user tag. */
+const NOT_VECTOR_OPTIONS = new Set(['input', 'encoding_format', 'user', 'model', 'dimensions']);
+
+/**
+ * A text's identity for dedup: the same text under the same model and vector options is the same vector.
+ * Other body fields (e.g. `input_type` of query/document models behind a gateway) join the key only when
+ * present, so the keys of plain records stay as earlier versions wrote them.
+ */
 export function vectorKey(body: Record<string, unknown>, text: string, normalize: boolean): string {
-  const identity = { model: body['model'] ?? null, dimensions: body['dimensions'] ?? null, normalize, text };
+  const options = Object.entries(body).filter(([name]) => !NOT_VECTOR_OPTIONS.has(name));
+  const identity = {
+    model: body['model'] ?? null,
+    dimensions: body['dimensions'] ?? null,
+    normalize,
+    text,
+    ...(options.length === 0 ? {} : { options: Object.fromEntries(options) }),
+  };
   return createHash('sha256').update(canonicalJson(identity)).digest('hex');
 }
 

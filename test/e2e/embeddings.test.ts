@@ -131,4 +131,37 @@ describe('embeddings', () => {
       expect(Math.sqrt(vector.reduce((sum, value) => sum + value * value, 0))).toBeCloseTo(1, 5);
     }
   });
+
+  it('packs texts only with records that ask for the same model and options', async () => {
+    const input = path.join(dir, 'mixed.jsonl');
+    const lines = Array.from({ length: 120 }, (_, i) => {
+      const model = i % 3 === 0 ? 'model-a' : 'model-b';
+      // The same text under another input_type is another vector; under none it keeps the plain key.
+      const body = i % 4 === 0 ? { model, input: `text ${i % 60}`, input_type: 'query' } : { model, input: `text ${i % 60}` };
+      return JSON.stringify({ custom_id: `m${i}`, method: 'POST', url: '/v1/embeddings', body });
+    });
+    fs.writeFileSync(input, `${lines.join('\n')}\n`);
+    const db = path.join(dir, 'mixed.memsafe.db');
+    server = await startFaultServer({ behaviour: () => 'ok' });
+    const result = await runCli(args(input, db, server.url));
+    expect(result.code, result.stderr).toBe(0);
+    const wanted = new Map<string, Set<string>>();
+    for (const line of lines) {
+      const { body } = JSON.parse(line) as { body: { model: string; input: string; input_type?: string } };
+      const identity = JSON.stringify([body.model, body.input_type ?? null]);
+      wanted.set(identity, (wanted.get(identity) ?? new Set()).add(body.input));
+    }
+    const sent = new Map<string, string[]>();
+    for (const request of server.requests) {
+      const body = request.json as { model: string; input_type?: string };
+      const identity = JSON.stringify([body.model, body.input_type ?? null]);
+      sent.set(identity, [...(sent.get(identity) ?? []), ...textsOf(request)]);
+    }
+    // Every text went out once under each identity that asked for it, and under no other.
+    expect(new Map([...sent].map(([identity, texts]) => [identity, [...texts].sort()]))).toEqual(
+      new Map([...wanted].map(([identity, texts]) => [identity, [...texts].sort()])),
+    );
+    const done = query<{ n: number }>(db, "SELECT count(*) AS n FROM records WHERE status = 'done'")[0]?.n;
+    expect(done).toBe(120);
+  });
 });

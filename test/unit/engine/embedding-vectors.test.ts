@@ -2,7 +2,7 @@
 // and a vector that cannot be stored says why.
 import { describe, expect, it } from 'vitest';
 import { decodeVector, encodeVector } from '../../../src/checkpoint/embedding-manifest.js';
-import { embeddingsByIndex, vectorBlob } from '../../../src/engine/embedding-packer.js';
+import { embeddingsByIndex, vectorBlob, vectorKey } from '../../../src/engine/embedding-packer.js';
 import { base64Vector, mockEmbedding } from '../../../src/provider/mock-answers.js';
 
 describe('vectorBlob', () => {
@@ -59,5 +59,22 @@ describe('embeddingsByIndex', () => {
 
   it.each([[undefined], [null], [{}], [{ data: 'x' }]])('is undefined for a body without a data list: %j', (body) => {
     expect(embeddingsByIndex(body)).toBeUndefined();
+  });
+});
+
+describe('vectorKey', () => {
+  it('keeps the keys earlier versions wrote for plain records (a resume must find their vectors)', () => {
+    // Literals from the schema-2 build: model, dimensions, normalize and text; input, user and encoding do not count.
+    expect(vectorKey({ model: 'm', input: 't', user: 'u', encoding_format: 'base64' }, 'hello', false)).toBe(
+      'd912b89ecf1fa09f30562a7f4383753c6c3d9d6122279d05c669cc222a961a20',
+    );
+    expect(vectorKey({ model: 'm', dimensions: 256 }, 'hello', true)).toBe('c31682406a43e8493d102a9286d459678e4df43c715e99e3ecf617faa73dfa10');
+  });
+
+  it('tells apart the same text under other vector options (input_type of query/document models)', () => {
+    const plain = vectorKey({ model: 'm' }, 'hello', false);
+    const query = vectorKey({ model: 'm', input_type: 'query' }, 'hello', false);
+    expect(query).not.toBe(plain);
+    expect(vectorKey({ model: 'm', input_type: 'document' }, 'hello', false)).not.toBe(query);
   });
 });
