@@ -53,7 +53,8 @@ export class HttpClient {
       pipelining: 1,
       connect: { timeout: Math.min(options.timeoutMs, CONNECT_TIMEOUT_CAP_MS) },
     };
-    this.dispatcher = options.useProxyEnv === false ? new Agent(agentOptions) : new EnvHttpProxyAgent(agentOptions);
+    // EnvHttpProxyAgent reads NO_PROXY on every request; without any proxy variable a plain Agent does the same job.
+    this.dispatcher = options.useProxyEnv === false || !proxyConfigured() ? new Agent(agentOptions) : new EnvHttpProxyAgent(agentOptions);
   }
 
   /**
@@ -114,6 +115,11 @@ export class HttpClient {
     this.closing ??= this.dispatcher.close();
     return this.closing;
   }
+}
+
+/** Whether the environment names a proxy (the variables EnvHttpProxyAgent honours). */
+function proxyConfigured(): boolean {
+  return ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy'].some((name) => (process.env[name] ?? '') !== '');
 }
 
 /**
