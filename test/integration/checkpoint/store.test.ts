@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openCheckpoint } from '../../../src/checkpoint/open.js';
 import { CheckpointStore, type RunCounters } from '../../../src/checkpoint/store.js';
 import { CheckpointLockedError, FatalError } from '../../../src/errors.js';
 
@@ -26,6 +27,14 @@ describe('CheckpointStore', () => {
     store.close();
     const db = new Database(file, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  });
+
+  it('checkpoints the WAL every 10000 pages and cuts an overgrown one back to 64 MB', () => {
+    const db = openCheckpoint(path.join(dir, 'wal.db'), { create: true });
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
+    expect(db.pragma('journal_size_limit', { simple: true })).toBe(64 * 1024 * 1024);
+    expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
     db.close();
   });
 
