@@ -90,6 +90,27 @@ describe('CheckpointStore', () => {
     db.close();
   });
 
+  it('marks skipped records as seen by the run, at their line in this input', () => {
+    const file = path.join(dir, 'seen.db');
+    const store = CheckpointStore.open(file);
+    store.lock();
+    const first = store.startRun({ mode: 'cache', input: 'in.jsonl', options: {}, initialRss: 1 });
+    store.commit(first, [
+      { kind: 'done', id: 'same', line: 1, endpoint: '/v1/chat/completions', hash: 'h1', response, cached: false, attempts: 1, trimmed: false },
+      { kind: 'done', id: 'moved', line: 2, endpoint: '/v1/chat/completions', hash: 'h2', response, cached: false, attempts: 1, trimmed: false },
+    ], counters);
+    const second = store.startRun({ mode: 'cache', input: 'in.jsonl', options: {}, initialRss: 1 });
+    store.commit(second, [{ kind: 'seen', id: 'same', line: 1 }, { kind: 'seen', id: 'moved', line: 9 }], counters);
+    const found = store.lookup(['same', 'moved'], false);
+    expect(found.get('same')).toMatchObject({ line: 1, seenRun: second, status: 'done' });
+    expect(found.get('moved')).toMatchObject({ line: 9, seenRun: second, status: 'done' });
+    store.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare('SELECT id FROM records INDEXED BY records_line ORDER BY line').pluck().all()).toEqual(['same', 'moved']);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+  });
+
   it('keeps the error of a failed record in its columns', () => {
     const file = path.join(dir, 'failed.db');
     const store = CheckpointStore.open(file);
