@@ -82,12 +82,20 @@ export class EmbeddingPacker {
     return this.queuedTexts;
   }
 
-  submit(job: Job): void {
+  /** Queues the texts of an intake batch's records, with one checkpoint lookup for all their vectors. */
+  submitAll(jobs: readonly Job[]): void {
+    const keyed = jobs.map((job) => {
+      const input = job.body['input'];
+      const texts = Array.isArray(input) ? (input as string[]) : [String(input)];
+      return { job, texts, keys: texts.map((text) => vectorKey(job.body, text, this.host.normalize)) };
+    });
+    const stored = this.host.storedVectors(keyed.flatMap((entry) => entry.keys));
+    for (const { job, texts, keys } of keyed) this.queueTexts(job, texts, keys, stored);
+  }
+
+  private queueTexts(job: Job, texts: readonly string[], keys: readonly string[], stored: ReadonlyMap<string, number>): void {
     const model = String(job.body['model'] ?? '');
-    const { input, encoding_format: _encoding, ...params } = job.body;
-    const texts = Array.isArray(input) ? (input as string[]) : [String(input)];
-    const keys = texts.map((text) => vectorKey(job.body, text, this.host.normalize));
-    const stored = this.host.storedVectors(keys);
+    const { input: _input, encoding_format: _encoding, ...params } = job.body;
     const waiter: RecordWaiter = { job, keys, remaining: 0, failed: false, shared: true };
     let queue: PackQueue | undefined;
     for (const [index, key] of keys.entries()) {

@@ -242,7 +242,17 @@ export class Engine {
     // Records that will be skipped need no cache lookup: on a resume that is almost every record.
     const cachedAt = store.cachedResponses(cacheCandidates(batch, stored, context));
     const plans = planBatch(batch, stored, cachedAt, context);
-    for (const plan of plans) this.apply(plan);
+    const embed: Job[] = [];
+    for (const plan of plans) {
+      // Embeddings: the batch's texts go to the packer together (one vector lookup instead of one per record).
+      if (plan.kind === 'send' && this.packer !== undefined) {
+        this.rememberModel(plan.job);
+        embed.push(plan.job);
+      } else {
+        this.apply(plan);
+      }
+    }
+    if (embed.length > 0) this.packer?.submitAll(embed);
     this.progress();
     // Bounded window: never more than a slot per request in flight plus one batch waiting for a slot.
     // A stop ends the wait at once: on a hung server no slot may free before the grace period is over.
@@ -274,8 +284,7 @@ export class Engine {
         return;
       case 'send':
         this.rememberModel(plan.job);
-        if (this.packer !== undefined) this.packer.submit(plan.job);
-        else this.track(this.send(plan.job));
+        this.track(this.send(plan.job));
         return;
     }
   }
