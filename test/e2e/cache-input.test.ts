@@ -2,22 +2,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { query, tempDir } from '../helpers/checkpoint.js';
+import { query } from '../helpers/checkpoint.js';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.js';
+import { useTestWork } from '../helpers/test-work.js';
 
-let dir: string;
 let server: FaultServer;
+const work = useTestWork('input');
 beforeAll(async () => {
   server = await startFaultServer();
 });
 afterAll(async () => {
   await server.close();
-});
-beforeEach(() => {
-  dir = tempDir('input');
-  return () => fs.rmSync(dir, { recursive: true, force: true });
 });
 
 const base = (input: string, db: string, extra: string[] = []) => [
@@ -26,7 +23,7 @@ const base = (input: string, db: string, extra: string[] = []) => [
 
 describe('bad lines', () => {
   it('turns each bad line into an error row with its line number, sends every good line, and exits 3', async () => {
-    const input = path.join(dir, 'mixed.jsonl');
+    const input = path.join(work.dir, 'mixed.jsonl');
     const lines = [
       JSON.stringify({ id: 'ok-1', prompt: 'hello' }),
       '{"id": "broken", "prompt": ',
@@ -41,7 +38,7 @@ describe('bad lines', () => {
       JSON.stringify({ custom_id: 'batch-1', method: 'POST', url: '/v1/chat/completions', body: { messages: [{ role: 'user', content: 'b' }] } }),
     ];
     fs.writeFileSync(input, `${lines.join('\n')}\n`);
-    const db = path.join(dir, 'mixed.memsafe.db');
+    const db = path.join(work.dir, 'mixed.memsafe.db');
     const result = await runCli(base(input, db, ['--max-line-bytes', '2KB']));
     expect(result.code, result.stderr).toBe(3);
     const done = query<{ id: string; line: number }>(db, "SELECT id, line FROM records WHERE status = 'done' ORDER BY line");
@@ -77,30 +74,30 @@ describe('bad lines', () => {
   });
 
   it('an empty input is 0 records and exit 0', async () => {
-    const input = path.join(dir, 'empty.jsonl');
+    const input = path.join(work.dir, 'empty.jsonl');
     fs.writeFileSync(input, '');
-    const result = await runCli(base(input, path.join(dir, 'empty.db')));
+    const result = await runCli(base(input, path.join(work.dir, 'empty.db')));
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ status: 'done', records: { read: 0, done: 0 } });
   });
 
   it('reads gzip input and stdin', async () => {
     const lines = `${JSON.stringify({ id: 'g1', prompt: 'one' })}\n${JSON.stringify({ id: 'g2', prompt: 'two' })}\n`;
-    const gz = path.join(dir, 'in.jsonl.gz');
+    const gz = path.join(work.dir, 'in.jsonl.gz');
     fs.writeFileSync(gz, zlib.gzipSync(lines));
-    const fromGz = await runCli(base(gz, path.join(dir, 'gz.db')));
+    const fromGz = await runCli(base(gz, path.join(work.dir, 'gz.db')));
     expect(fromGz.code, fromGz.stderr).toBe(0);
     expect(JSON.parse(fromGz.stdout)).toMatchObject({ records: { done: 2 } });
-    const fromStdin = await runCli(base('-', path.join(dir, 'stdin.db')), { stdin: lines });
+    const fromStdin = await runCli(base('-', path.join(work.dir, 'stdin.db')), { stdin: lines });
     expect(fromStdin.code, fromStdin.stderr).toBe(0);
     expect(JSON.parse(fromStdin.stdout)).toMatchObject({ records: { done: 2 } });
   });
 
   it('stops with exit 2 before sending a line that needs a model when none is set', async () => {
-    const input = path.join(dir, 'nomodel.jsonl');
+    const input = path.join(work.dir, 'nomodel.jsonl');
     fs.writeFileSync(input, `${JSON.stringify({ id: 'a', prompt: 'x' })}\n`);
     const before = server.requests.length;
-    const args = base(input, path.join(dir, 'nomodel.db')).filter((arg, i, all) => arg !== '--model' && all[i - 1] !== '--model');
+    const args = base(input, path.join(work.dir, 'nomodel.db')).filter((arg, i, all) => arg !== '--model' && all[i - 1] !== '--model');
     const result = await runCli(args);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--model|MEMSAFE_MODEL/);
@@ -108,17 +105,17 @@ describe('bad lines', () => {
   });
 
   it('--limit processes only the first N records; --dry-run sends nothing and writes no checkpoint', async () => {
-    const input = path.join(dir, 'many.jsonl');
+    const input = path.join(work.dir, 'many.jsonl');
     fs.writeFileSync(input, Array.from({ length: 50 }, (_, i) => JSON.stringify({ id: `l${i}`, prompt: `p${i}` })).join('\n'));
-    const limited = await runCli(base(input, path.join(dir, 'limit.db'), ['--limit', '20']));
+    const limited = await runCli(base(input, path.join(work.dir, 'limit.db'), ['--limit', '20']));
     expect(limited.code, limited.stderr).toBe(0);
     expect(JSON.parse(limited.stdout)).toMatchObject({ records: { read: 20, done: 20 } });
     const before = server.requests.length;
-    const dry = await runCli(base(input, path.join(dir, 'dry.db'), ['--dry-run']));
+    const dry = await runCli(base(input, path.join(work.dir, 'dry.db'), ['--dry-run']));
     expect(dry.code, dry.stderr).toBe(0);
     expect(JSON.parse(dry.stdout)).toMatchObject({ dry_run: true, records: 50, valid: 50, invalid: 0 });
     expect(server.requests.length).toBe(before);
-    expect(fs.existsSync(path.join(dir, 'dry.db'))).toBe(false);
+    expect(fs.existsSync(path.join(work.dir, 'dry.db'))).toBe(false);
   });
 });
 
@@ -132,27 +129,27 @@ describe('bad flags and files', () => {
     [['--header', 'no colon'], /Expected `--header` to be a header like "Name: value"/],
     [['--bogus'], /unknown option '--bogus'/],
   ])('%j exits 2 naming the flag, the value and what was expected', async (flags, message) => {
-    const input = path.join(dir, 'x.jsonl');
+    const input = path.join(work.dir, 'x.jsonl');
     fs.writeFileSync(input, '');
-    const result = await runCli([...base(input, path.join(dir, 'x.db')), ...flags]);
+    const result = await runCli([...base(input, path.join(work.dir, 'x.db')), ...flags]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
-    expect(fs.existsSync(path.join(dir, 'x.db'))).toBe(false);
+    expect(fs.existsSync(path.join(work.dir, 'x.db'))).toBe(false);
   });
 
   it('names the environment variable when the bad value came from it', async () => {
-    const input = path.join(dir, 'x.jsonl');
+    const input = path.join(work.dir, 'x.jsonl');
     fs.writeFileSync(input, '');
-    const result = await runCli(base(input, path.join(dir, 'x.db')), { env: { MEMSAFE_CONCURRENCY: '-3' } });
+    const result = await runCli(base(input, path.join(work.dir, 'x.db')), { env: { MEMSAFE_CONCURRENCY: '-3' } });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/`MEMSAFE_CONCURRENCY` \(environment\)/);
   });
 
   it('a missing input file exits 2 and creates no checkpoint', async () => {
-    const result = await runCli(base(path.join(dir, 'nope.jsonl'), path.join(dir, 'nope.db')));
+    const result = await runCli(base(path.join(work.dir, 'nope.jsonl'), path.join(work.dir, 'nope.db')));
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/nope\.jsonl/);
-    expect(fs.existsSync(path.join(dir, 'nope.db'))).toBe(false);
+    expect(fs.existsSync(path.join(work.dir, 'nope.db'))).toBe(false);
   });
 
   it('an unknown command exits 2', async () => {
@@ -160,9 +157,9 @@ describe('bad flags and files', () => {
   });
 
   it('a checkpoint that is not a memsafe database is refused with exit 1 and left untouched', async () => {
-    const input = path.join(dir, 'x.jsonl');
+    const input = path.join(work.dir, 'x.jsonl');
     fs.writeFileSync(input, `${JSON.stringify({ id: 'a', prompt: 'x' })}\n`);
-    const db = path.join(dir, 'notes.txt');
+    const db = path.join(work.dir, 'notes.txt');
     fs.writeFileSync(db, 'my precious notes');
     const result = await runCli(base(input, db));
     expect(result.code).toBe(1);
@@ -175,9 +172,9 @@ describe('API failures', () => {
   it('401 stops the run with exit 1, a clear message, and the key nowhere in the output or checkpoint', async () => {
     const denying = await startFaultServer({ behaviour: () => ({ status: 401, body: { error: { message: 'Incorrect API key provided: sk-sec...cret' } } }) });
     try {
-      const input = path.join(dir, 'auth.jsonl');
+      const input = path.join(work.dir, 'auth.jsonl');
       fs.writeFileSync(input, Array.from({ length: 10 }, (_, i) => JSON.stringify({ id: `a${i}`, prompt: 'x' })).join('\n'));
-      const db = path.join(dir, 'auth.db');
+      const db = path.join(work.dir, 'auth.db');
       const key = 'sk-test-supersecretvalue-1234567890';
       const result = await runCli(['cache', '--input', input, '--db', db, '--base-url', `${denying.url}/v1`, '--model', 'm', '--no-progress', '--log-level', 'debug'], {
         env: { OPENAI_API_KEY: key },
@@ -204,10 +201,10 @@ describe('API failures', () => {
       },
     });
     try {
-      const input = path.join(dir, 'flaky.jsonl');
+      const input = path.join(work.dir, 'flaky.jsonl');
       const lines = Array.from({ length: 60 }, (_, i) => JSON.stringify({ id: `f${i}`, prompt: i === 30 ? 'refuse me' : `fine ${i}` }));
       fs.writeFileSync(input, lines.join('\n'));
-      const db = path.join(dir, 'flaky.db');
+      const db = path.join(work.dir, 'flaky.db');
       const result = await runCli(['cache', '--input', input, '--db', db, '--base-url', `${flaky.url}/v1`, '--model', 'm', '--no-progress', '--log-level', 'warn', '--json']);
       expect(result.code, result.stderr).toBe(3);
       const summary = JSON.parse(result.stdout) as { records: { done: number; failed: number }; retries: number; throttled: number };

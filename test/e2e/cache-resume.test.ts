@@ -1,21 +1,13 @@
 // The promise of memsafe: a killed, interrupted or halted run resumes without paying twice for a request.
-import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collect, runCli, spawnCli } from '../helpers/cli.js';
-import { idOfRequest, query, tempDir, writePrompts } from '../helpers/checkpoint.js';
+import { idOfRequest, query, writePrompts } from '../helpers/checkpoint.js';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.js';
+import { useTestWork } from '../helpers/test-work.js';
 
-let dir: string;
 let server: FaultServer | undefined;
-beforeEach(() => {
-  dir = tempDir('resume');
-});
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const work = useTestWork('resume');
 
 const runArgs = (input: string, db: string, url: string, extra: string[] = []) => [
   'cache', '--input', input, '--db', db, '--provider', 'openai', '--base-url', `${url}/v1`, '--model', 'test-model',
@@ -33,10 +25,10 @@ async function waitFor(condition: () => boolean, what: string): Promise<void> {
 describe('resume', () => {
   // guards: resume must not resend committed records
   it('after SIGKILL mid-run, a rerun finishes every record once and sends nothing already committed', async () => {
-    const input = path.join(dir, 'in.jsonl');
-    const db = path.join(dir, 'in.memsafe.db');
+    const input = path.join(work.dir, 'in.jsonl');
+    const db = path.join(work.dir, 'in.memsafe.db');
     writePrompts(input, 1500);
-    server = await startFaultServer({ behaviour: () => ({ slowMs: 4 }) });
+    server = work.track(await startFaultServer({ behaviour: () => ({ slowMs: 4 }) }));
     const first = spawnCli(runArgs(input, db, server.url));
     const done = collect(first);
     await waitFor(() => (server?.requests.length ?? 0) >= 400, '400 requests');
@@ -66,10 +58,10 @@ describe('resume', () => {
     ['SIGTERM', 143],
     ['SIGINT', 130],
   ] as const)('%s stops cleanly with exit %i, a consistent checkpoint, and the rerun completes', async (signal, code) => {
-    const input = path.join(dir, 'in.jsonl');
-    const db = path.join(dir, 'in.memsafe.db');
+    const input = path.join(work.dir, 'in.jsonl');
+    const db = path.join(work.dir, 'in.memsafe.db');
     writePrompts(input, 1000);
-    server = await startFaultServer({ behaviour: () => ({ slowMs: 5 }) });
+    server = work.track(await startFaultServer({ behaviour: () => ({ slowMs: 5 }) }));
     const child = spawnCli(runArgs(input, db, server.url, ['--json']));
     const done = collect(child);
     await waitFor(() => (server?.requests.length ?? 0) >= 200, '200 requests');
@@ -90,10 +82,10 @@ describe('resume', () => {
   });
 
   it('a second run on a held checkpoint exits 4 at once, naming the checkpoint and the pid', async () => {
-    const input = path.join(dir, 'in.jsonl');
-    const db = path.join(dir, 'in.memsafe.db');
+    const input = path.join(work.dir, 'in.jsonl');
+    const db = path.join(work.dir, 'in.memsafe.db');
     writePrompts(input, 400);
-    server = await startFaultServer({ behaviour: () => ({ slowMs: 20 }) });
+    server = work.track(await startFaultServer({ behaviour: () => ({ slowMs: 20 }) }));
     const first = spawnCli(runArgs(input, db, server.url));
     const firstDone = collect(first);
     await waitFor(() => (server?.requests.length ?? 0) >= 10, 'the first run to start');
@@ -106,10 +98,10 @@ describe('resume', () => {
   });
 
   it('--max-runtime stops cleanly with exit 75 and the rerun resumes', async () => {
-    const input = path.join(dir, 'in.jsonl');
-    const db = path.join(dir, 'in.memsafe.db');
+    const input = path.join(work.dir, 'in.jsonl');
+    const db = path.join(work.dir, 'in.memsafe.db');
     writePrompts(input, 600);
-    server = await startFaultServer({ behaviour: () => ({ slowMs: 10 }) });
+    server = work.track(await startFaultServer({ behaviour: () => ({ slowMs: 10 }) }));
     const first = await runCli(runArgs(input, db, server.url, ['--max-runtime', '500ms', '--json']));
     expect(first.code, first.stderr).toBe(75);
     expect(JSON.parse(first.stdout)).toMatchObject({ status: 'halted', exit_code: 75, hint: expect.stringContaining('same command') });
@@ -121,8 +113,8 @@ describe('resume', () => {
 
 describe('memory breaker', () => {
   it('halts with exit 75 when memory stays high, and reruns finish the job', async () => {
-    const input = path.join(dir, 'big.jsonl');
-    const db = path.join(dir, 'big.memsafe.db');
+    const input = path.join(work.dir, 'big.jsonl');
+    const db = path.join(work.dir, 'big.memsafe.db');
     writePrompts(input, 200);
     // A warning line below the process's own baseline keeps memory "high" after the breaker's GC, so it halts.
     const args = ['cache', '--input', input, '--db', db, '--provider', 'mock', '--mock-response-bytes', '1MB', '--warn-memory', '40MB',
@@ -147,13 +139,13 @@ describe('memory breaker', () => {
   });
 
   it('sends nothing after the trip: queued jobs wait, and every request sent is committed', async () => {
-    const input = path.join(dir, 'big.jsonl');
-    const db = path.join(dir, 'big.memsafe.db');
+    const input = path.join(work.dir, 'big.jsonl');
+    const db = path.join(work.dir, 'big.memsafe.db');
     writePrompts(input, 300);
     const content = 'x'.repeat(3 * 1024 * 1024);
     const completion = { id: 'c', object: 'chat.completion', model: 'test-model', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] };
     // Slow, big answers: memory climbs while 2 requests are in flight and a batch waits for a slot.
-    server = await startFaultServer({ behaviour: () => ({ status: 200, body: completion, delayMs: 200 }) });
+    server = work.track(await startFaultServer({ behaviour: () => ({ status: 200, body: completion, delayMs: 200 }) }));
     const result = await runCli(runArgs(input, db, server.url, ['--concurrency', '2', '--max-memory', '110MB', '--warn-memory', '40MB', '--breaker-wait', '300ms', '--json']));
     expect(result.code, result.stderr).toBe(75);
     const trip = query<{ t: number }>(db, "SELECT t FROM events WHERE kind = 'breaker_trip'")[0]?.t;

@@ -6,14 +6,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countByStatus, finish, integrity, requestsTagged, runRows, tagArgs, waitFor } from '../helpers/chaos.js';
 import { BIN, cleanEnv, ROOT, runCli, spawnCli } from '../helpers/cli.js';
-import { tempDir, writePrompts } from '../helpers/checkpoint.js';
+import { writePrompts } from '../helpers/checkpoint.js';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.js';
+import { useTestWork } from '../helpers/test-work.js';
 
 let server: FaultServer;
-let dir: string;
+const work = useTestWork('chaos-checkpoint');
 /** Slow enough that a run started first is still running when the next one looks at the lock. */
 let answerMs = 50;
 beforeAll(async () => {
@@ -22,12 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
-beforeEach(() => {
-  dir = tempDir('chaos-checkpoint');
-});
-afterEach(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
 
 const args = (input: string, db: string, extra: string[] = []) => [
   'cache', '--input', input, '--db', db, '--base-url', `${server.url}/v1`, '--model', 'test-model', '--concurrency', '2',
@@ -35,7 +30,7 @@ const args = (input: string, db: string, extra: string[] = []) => [
 ];
 
 function input(count = 200): string {
-  const file = path.join(dir, 'in.jsonl');
+  const file = path.join(work.dir, 'in.jsonl');
   writePrompts(file, count);
   return file;
 }
@@ -56,7 +51,7 @@ async function expectRefused(db: string, message: RegExp): Promise<string> {
 
 /** A finished checkpoint of `count` records, closed, its WAL folded into the main file. */
 async function finishedCheckpoint(count: number): Promise<string> {
-  const db = path.join(dir, 'done.memsafe.db');
+  const db = path.join(work.dir, 'done.memsafe.db');
   answerMs = 0;
   try {
     const result = await runCli(args(input(count), db, ['--concurrency', '16']));
@@ -73,7 +68,7 @@ const isRoot = process.getuid?.() === 0;
 describe('checkpoint problems', () => {
   it('held by a live run: the second run exits 4 naming the pid, sends nothing and records no run of its own', async () => {
     const file = input();
-    const db = path.join(dir, 'held.memsafe.db');
+    const db = path.join(work.dir, 'held.memsafe.db');
     const holder = spawnCli(args(file, db, tagArgs('holder')));
     const holding = finish(holder);
     await waitFor(() => requestsTagged(server.requests, 'holder').length >= 4, 'the first run to start sending');
@@ -104,7 +99,7 @@ describe('checkpoint problems', () => {
   });
 
   it('unopenable (a directory where the file should be): exit 1 naming it', async () => {
-    const db = path.join(dir, 'a-directory.db');
+    const db = path.join(work.dir, 'a-directory.db');
     fs.mkdirSync(db);
     const result = await runCli(args(input(20), db));
     expect(result.code).toBe(1);
@@ -114,20 +109,20 @@ describe('checkpoint problems', () => {
   });
 
   it('not a memsafe database (text, binary, another application\'s SQLite): exit 1, the file byte-identical, no journal left', async () => {
-    const text = path.join(dir, 'notes.txt');
+    const text = path.join(work.dir, 'notes.txt');
     fs.writeFileSync(text, 'my precious notes\n');
     await expectRefused(text, /not a SQLite database/);
 
-    const binary = path.join(dir, 'photo.jpg');
+    const binary = path.join(work.dir, 'photo.jpg');
     fs.writeFileSync(binary, Buffer.from(Array.from({ length: 8192 }, (_, i) => (i * 131 + 7) % 256)));
     await expectRefused(binary, /not a SQLite database/);
 
-    const foreign = path.join(dir, 'app.sqlite');
+    const foreign = path.join(work.dir, 'app.sqlite');
     const other = new Database(foreign);
     other.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT); INSERT INTO meta VALUES ('app', 'not-memsafe'); PRAGMA user_version = 1;");
     other.close();
     await expectRefused(foreign, /not a memsafe checkpoint; it was left untouched/);
-    expect(fs.readdirSync(dir).filter((name) => name.startsWith('app.sqlite'))).toEqual(['app.sqlite']);
+    expect(fs.readdirSync(work.dir).filter((name) => name.startsWith('app.sqlite'))).toEqual(['app.sqlite']);
   });
 
   it('damaged: truncated, or its header or pages overwritten: exit 1 saying so, never a crash', async () => {
@@ -137,25 +132,25 @@ describe('checkpoint problems', () => {
     const pages = bytes.length / pageSize;
     expect(pages).toBeGreaterThan(20);
 
-    const truncated = path.join(dir, 'truncated.db');
+    const truncated = path.join(work.dir, 'truncated.db');
     fs.writeFileSync(truncated, bytes.subarray(0, pageSize * Math.floor(pages / 2)));
     await expectRefused(truncated, /is damaged \(database disk image is malformed\)/);
 
-    const header = path.join(dir, 'header.db');
+    const header = path.join(work.dir, 'header.db');
     fs.writeFileSync(header, Buffer.concat([Buffer.from('this is no SQLite header!'), bytes.subarray(25)]));
     await expectRefused(header, /not a SQLite database/);
 
     // Every b-tree page after the first gets an invalid page type: damage SQLite meets on the first read.
     const everyPage = Buffer.from(bytes);
     for (let page = 1; page < pages; page++) everyPage[page * pageSize] = 0xff;
-    const smashed = path.join(dir, 'smashed.db');
+    const smashed = path.join(work.dir, 'smashed.db');
     fs.writeFileSync(smashed, everyPage);
     await expectRefused(smashed, /is damaged/);
 
     // Only the back half damaged: the run opens it and meets the damage mid-run; it must stop with exit 1 and say so.
     const backHalf = Buffer.from(bytes);
     for (let page = Math.floor(pages / 2); page < pages; page++) backHalf[page * pageSize] = 0xff;
-    const halfDamaged = path.join(dir, 'half.db');
+    const halfDamaged = path.join(work.dir, 'half.db');
     fs.writeFileSync(halfDamaged, backHalf);
     const result = await runCli(args(input(3000), halfDamaged));
     expect(result.code, result.stderr).toBe(1);
@@ -183,7 +178,7 @@ describe('checkpoint problems', () => {
       return { child, state };
     };
     for (let round = 0; round < 20; round++) {
-      const db = path.join(dir, `pair-${round}.db`);
+      const db = path.join(work.dir, `pair-${round}.db`);
       const at = Date.now() + 250;
       const pair = [start(db, at), start(db, at)];
       try {
@@ -202,9 +197,9 @@ describe('checkpoint problems', () => {
   // guards: two runs opening a new checkpoint together must not both create its tables
   it('two runs started at the same moment, on a new and on an existing checkpoint: exactly one writes, the other exits 4', async () => {
     const file = input(400);
-    const existing = path.join(dir, 'existing.memsafe.db');
+    const existing = path.join(work.dir, 'existing.memsafe.db');
     expect((await runCli(args(file, existing, ['--limit', '5']))).code).toBe(0);
-    const rounds = [...Array.from({ length: 6 }, (_, i) => path.join(dir, `new-${i}.db`)), existing, existing];
+    const rounds = [...Array.from({ length: 6 }, (_, i) => path.join(work.dir, `new-${i}.db`)), existing, existing];
     for (const [round, db] of rounds.entries()) {
       const runsBefore = fs.existsSync(db) ? runRows(db).length : 0;
       const tags = [`r${round}a`, `r${round}b`];

@@ -3,25 +3,22 @@
 // record with its line number, the good lines around it all succeed, and the run never crashes.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finish } from '../helpers/chaos.js';
 import { ROOT, spawnCli } from '../helpers/cli.js';
-import { query, tempDir } from '../helpers/checkpoint.js';
+import { query } from '../helpers/checkpoint.js';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.js';
+import { useTestWork } from '../helpers/test-work.js';
 
 const CORPUS = path.join(ROOT, 'fixtures', 'bad-input');
 
 let server: FaultServer;
-let dir: string;
+const work = useTestWork('chaos-input');
 beforeAll(async () => {
   server = await startFaultServer();
 });
 afterAll(async () => {
   await server.close();
-});
-beforeEach(() => {
-  dir = tempDir('chaos-input');
-  return () => fs.rmSync(dir, { recursive: true, force: true });
 });
 
 interface Row {
@@ -39,7 +36,7 @@ interface Summary {
 }
 
 async function run(mode: 'cache' | 'embeddings', input: string, extra: string[] = []): Promise<{ rows: Map<number, Row>; summary: Summary; sent: number }> {
-  const db = path.join(dir, `${path.basename(input)}.memsafe.db`);
+  const db = path.join(work.dir, `${path.basename(input)}.memsafe.db`);
   const before = server.requests.length;
   const result = await finish(
     spawnCli([mode, '--input', input, '--db', db, '--base-url', `${server.url}/v1`, '--model', 'test-model', '--no-progress', '--log-level', 'error', '--json', ...extra]),
@@ -120,7 +117,7 @@ describe('bad input corpus', () => {
   it('binary junk between good lines: each non-blank junk line is an error record at its line, the good lines are done', async () => {
     const goodLines = (from: number) => Array.from({ length: 3 }, (_, i) => JSON.stringify({ id: `good-${from + i}`, prompt: `fine ${from + i}` })).join('\n');
     const bytes = Buffer.concat([Buffer.from(`${goodLines(1)}\n`), fs.readFileSync(path.join(CORPUS, 'binary-junk.bin')), Buffer.from(`\n${goodLines(4)}\n`)]);
-    const input = path.join(dir, 'junk.jsonl');
+    const input = path.join(work.dir, 'junk.jsonl');
     fs.writeFileSync(input, bytes);
     const lines = splitLines(bytes);
     const { rows, summary } = await run('cache', input);
@@ -135,7 +132,7 @@ describe('bad input corpus', () => {
   });
 
   it('a 100 MB single line with the default --max-line-bytes: line_too_long at its line, RSS nowhere near 100 MB', async () => {
-    const input = path.join(dir, 'huge.jsonl');
+    const input = path.join(work.dir, 'huge.jsonl');
     const fd = fs.openSync(input, 'w');
     try {
       fs.writeSync(fd, `${JSON.stringify({ id: 'good-1', prompt: 'before' })}\n{"id":"huge","prompt":"`);
@@ -181,7 +178,7 @@ describe('bad input corpus', () => {
     for (const [index, [text]] of cases.entries()) lines.push(JSON.stringify({ id: `good-${index}`, prompt: `fine ${index}` }), text);
     // Deep, but not pathologically: an ordinary request that must go through.
     lines.push(`{"custom_id":"nested-500","method":"POST","url":"/v1/chat/completions","body":${chatBody(`,"metadata":${'['.repeat(500)}${']'.repeat(500)}`)}}`);
-    const input = path.join(dir, 'deep.jsonl');
+    const input = path.join(work.dir, 'deep.jsonl');
     fs.writeFileSync(input, `${lines.join('\n')}\n`);
     const { rows } = await run('cache', input);
     for (const [index, [, code]] of cases.entries()) {
@@ -191,7 +188,7 @@ describe('bad input corpus', () => {
     expect(rows.get(lines.length)).toMatchObject({ id: 'nested-500', status: 'done' });
     expect(rows.get(16)?.error_message).toBe('the request is nested too deeply');
 
-    const texts = path.join(dir, 'deep-texts.jsonl');
+    const texts = path.join(work.dir, 'deep-texts.jsonl');
     fs.writeFileSync(
       texts,
       [

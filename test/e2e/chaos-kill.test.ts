@@ -4,28 +4,21 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeVector } from '../../src/checkpoint/embedding-manifest.js';
 import { vectorKey } from '../../src/engine/embedding-packer.js';
 import { mockEmbedding } from '../../src/provider/mock-answers.js';
 import { doneIds, doneWithoutResponse, finish, integrity, requestsTagged, runRows, seeded, tagArgs } from '../helpers/chaos.js';
 import { spawnCli } from '../helpers/cli.js';
-import { idOfRequest, query, tempDir, writePrompts } from '../helpers/checkpoint.js';
+import { idOfRequest, query, writePrompts } from '../helpers/checkpoint.js';
 import { type FaultRequest, type FaultServer, type RecordedRequest, startFaultServer } from '../helpers/fault-server.js';
+import { useTestWork } from '../helpers/test-work.js';
 
 const CONCURRENCY = 4;
 const BATCH = 32;
 
-let dir: string;
 let server: FaultServer | undefined;
-beforeEach(() => {
-  dir = tempDir('chaos-kill');
-});
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const work = useTestWork('chaos-kill');
 
 /** `kills` points spread over `total` units of work: k·total/(kills+1) plus a seeded jitter under half a gap. */
 function killPoints(total: number, kills: number, seed: number): number[] {
@@ -42,7 +35,7 @@ interface KillTarget {
 
 /** A server that answers after `slowMs` and SIGKILLs the run under test once it has seen `killAt` units of work. */
 async function killingServer(target: KillTarget, units: (request: FaultRequest) => number, slowMs: number): Promise<FaultServer> {
-  return startFaultServer({
+  return work.track(await startFaultServer({
     behaviour: (request) => {
       target.seen += units(request);
       if (target.child !== undefined && target.seen >= target.killAt) {
@@ -51,7 +44,7 @@ async function killingServer(target: KillTarget, units: (request: FaultRequest) 
       }
       return { slowMs };
     },
-  });
+  }));
 }
 
 /**
@@ -79,8 +72,8 @@ describe('kill -9 and resume, cache mode', () => {
   it('twenty kills at seeded points: every record done once, nothing committed resent, bounded repeats per kill', async () => {
     const count = 4200;
     const kills = 20;
-    const input = path.join(dir, 'in.jsonl');
-    const db = path.join(dir, 'in.memsafe.db');
+    const input = path.join(work.dir, 'in.jsonl');
+    const db = path.join(work.dir, 'in.memsafe.db');
     writePrompts(input, count);
     const target: KillTarget = { child: undefined, killAt: Number.POSITIVE_INFINITY, seen: 0 };
     server = await killingServer(target, () => 1, 2);
@@ -122,9 +115,9 @@ describe('kill -9 and resume, embeddings mode', () => {
     const model = 'embed-test';
     // Every seventh text repeats an earlier one: shared texts must survive the kills too.
     const textFor = (i: number) => (i % 7 === 6 ? `text number ${i - 3}` : `text number ${i}`);
-    const input = path.join(dir, 'texts.jsonl');
+    const input = path.join(work.dir, 'texts.jsonl');
     fs.writeFileSync(input, `${Array.from({ length: count }, (_, i) => JSON.stringify({ id: `t${i}`, text: textFor(i) })).join('\n')}\n`);
-    const db = path.join(dir, 'texts.memsafe.db');
+    const db = path.join(work.dir, 'texts.memsafe.db');
     const distinct = new Set(Array.from({ length: count }, (_, i) => textFor(i)));
     const textsOf = (request: FaultRequest) => {
       const body = request.json as { input?: unknown } | undefined;

@@ -1,14 +1,14 @@
 // Fault suite: a chaos server (10% 429, 5% 500, 2% resets, 1% truncated bodies, 1% slower than --timeout), its
 // faults drawn per (record, attempt) from a seed so each record's fate is known in advance. Every record ends
 // done or failed with the reason the server gave it; a Retry-After pause holds every connection, not just one.
-import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { countByStatus, doneWithoutResponse, finish, integrity, requestsTagged, tagArgs } from '../helpers/chaos.js';
 import { type ChaosAnswer, type ChaosRates, chaosDraw, EXPECTED_CODE, firstOkAttempt, startChaosServer } from '../helpers/chaos-server.js';
 import { spawnCli } from '../helpers/cli.js';
-import { idOfRequest, query, tempDir, writePrompts } from '../helpers/checkpoint.js';
-import type { FaultServer, RecordedRequest } from '../helpers/fault-server.js';
+import { idOfRequest, query, writePrompts } from '../helpers/checkpoint.js';
+import type { RecordedRequest } from '../helpers/fault-server.js';
+import { useTestWork } from '../helpers/test-work.js';
 
 const RATES: ChaosRates = { r429: 0.1, r500: 0.05, reset: 0.02, truncate: 0.01, slow: 0.01 };
 const SEED = 7;
@@ -16,15 +16,7 @@ const COUNT = 800;
 const CONCURRENCY = 4;
 const ids = Array.from({ length: COUNT }, (_, i) => `r${i}`);
 
-let dir: string;
-const servers: FaultServer[] = [];
-beforeEach(() => {
-  dir = tempDir('chaos-server');
-});
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const work = useTestWork('chaos-server');
 
 async function chaos(longPauses?: { ordinals: number[]; retryAfter: string }) {
   const chaosServer = await startChaosServer({
@@ -34,7 +26,7 @@ async function chaos(longPauses?: { ordinals: number[]; retryAfter: string }) {
     key: (request) => idOfRequest(request.json),
     ...(longPauses === undefined ? {} : { longPauses }),
   });
-  servers.push(chaosServer.server);
+  work.track(chaosServer.server);
   return chaosServer;
 }
 
@@ -69,8 +61,8 @@ function requestsDuringPause(answer: ChaosAnswer, requests: readonly RecordedReq
 
 describe('chaos server', () => {
   it('with retries enough every record is done, each retried exactly until its first good answer; Retry-After holds every connection', async () => {
-    const input = path.join(dir, 'in.jsonl');
-    const db = path.join(dir, 'in.memsafe.db');
+    const input = path.join(work.dir, 'in.jsonl');
+    const db = path.join(work.dir, 'in.memsafe.db');
     writePrompts(input, COUNT);
     const { server, answers } = await chaos({ ordinals: [3, 30, 70], retryAfter: '1' });
     const result = await run(input, db, server.url, ['--max-retries', '30']);
@@ -96,8 +88,8 @@ describe('chaos server', () => {
   });
 
   it('--max-retries 0 records each failure with the reason the server gave (retryable), and the next run retries exactly those', async () => {
-    const input = path.join(dir, 'in.jsonl');
-    const db = path.join(dir, 'in.memsafe.db');
+    const input = path.join(work.dir, 'in.jsonl');
+    const db = path.join(work.dir, 'in.memsafe.db');
     writePrompts(input, COUNT);
     const { server, answers } = await chaos({ ordinals: [5], retryAfter: '1' });
 

@@ -3,24 +3,17 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { countByStatus, doneIds, doneWithoutResponse, finish, integrity, requestsTagged, runRows, seeded, tagArgs } from '../helpers/chaos.js';
 import { spawnCli } from '../helpers/cli.js';
-import { idOfRequest, tempDir, writePrompts } from '../helpers/checkpoint.js';
+import { idOfRequest, writePrompts } from '../helpers/checkpoint.js';
 import { type Fault, type FaultRequest, type FaultServer, startFaultServer } from '../helpers/fault-server.js';
+import { useTestWork } from '../helpers/test-work.js';
 
 const CONCURRENCY = 4;
 
-let dir: string;
 let server: FaultServer | undefined;
-beforeEach(() => {
-  dir = tempDir('chaos-signals');
-});
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const work = useTestWork('chaos-signals');
 
 interface SignalTarget {
   child: ChildProcess | undefined;
@@ -30,7 +23,7 @@ interface SignalTarget {
 
 /** A server that answers with `fault(request)` and sends SIGTERM to the run under test at its point. */
 async function signallingServer(target: SignalTarget, fault: (request: FaultRequest) => Fault): Promise<FaultServer> {
-  return startFaultServer({
+  return work.track(await startFaultServer({
     behaviour: (request) => {
       if (target.child !== undefined && request.n >= target.at) {
         target.child.kill('SIGTERM');
@@ -38,7 +31,7 @@ async function signallingServer(target: SignalTarget, fault: (request: FaultRequ
       }
       return fault(request);
     },
-  });
+  }));
 }
 
 /** What every stopped run must leave behind, whatever it was doing when the signal came. */
@@ -58,8 +51,8 @@ const cacheArgs = (input: string, db: string, url: string, extra: string[] = [])
 describe('SIGTERM', () => {
   it('at seeded points of a run: exit 143, a consistent checkpoint, every answer received kept; the rerun completes', async () => {
     const count = 1200;
-    const input = path.join(dir, 'in.jsonl');
-    const db = path.join(dir, 'in.memsafe.db');
+    const input = path.join(work.dir, 'in.jsonl');
+    const db = path.join(work.dir, 'in.memsafe.db');
     writePrompts(input, count);
     const random = seeded(143);
     // The first request, then two points spread over the rest.
@@ -95,8 +88,8 @@ describe('SIGTERM', () => {
     ['--max-runtime', 75, ['--max-runtime', '1s']],
   ] as const)('after %s no new request is sent, those in flight are committed, the rerun sends the rest once', async (_what, code, extra) => {
     const count = 200;
-    const input = path.join(dir, 'in.jsonl');
-    const db = path.join(dir, 'in.memsafe.db');
+    const input = path.join(work.dir, 'in.jsonl');
+    const db = path.join(work.dir, 'in.memsafe.db');
     writePrompts(input, count);
     let stoppedAt = Number.POSITIVE_INFINITY;
     let answerMs = 150;
@@ -131,8 +124,8 @@ describe('SIGTERM', () => {
 
   // guards: a stop must not wait for a slot to free while the server holds every request (it never would)
   it('while the server holds every request past the grace period: exits 143, aborts them, fails no record', async () => {
-    const input = path.join(dir, 'in.jsonl');
-    const db = path.join(dir, 'in.memsafe.db');
+    const input = path.join(work.dir, 'in.jsonl');
+    const db = path.join(work.dir, 'in.memsafe.db');
     writePrompts(input, 400);
     const answered = 40;
     // SIGTERM once CONCURRENCY requests hang at the server: nothing in flight will finish by itself.
@@ -145,7 +138,7 @@ describe('SIGTERM', () => {
     expect(countByStatus(db)).toEqual({ done: answered, failed: 0 });
 
     await server.close();
-    server = await startFaultServer();
+    server = work.track(await startFaultServer());
     const rerun = await finish(spawnCli(cacheArgs(input, db, server.url)));
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(server.requests).toHaveLength(400 - answered);
@@ -154,8 +147,8 @@ describe('SIGTERM', () => {
 
   it('in embeddings mode, with packs held by the server: exits 143, stores no partial pack, the rerun completes', async () => {
     const count = 2000;
-    const input = path.join(dir, 'texts.jsonl');
-    const db = path.join(dir, 'texts.memsafe.db');
+    const input = path.join(work.dir, 'texts.jsonl');
+    const db = path.join(work.dir, 'texts.memsafe.db');
     fs.writeFileSync(input, `${Array.from({ length: count }, (_, i) => JSON.stringify({ id: `t${i}`, text: `text ${i}` })).join('\n')}\n`);
     const answered = 10;
     const target: SignalTarget = { child: undefined, at: answered + CONCURRENCY };
@@ -174,7 +167,7 @@ describe('SIGTERM', () => {
     expect(countByStatus(db)).toEqual({ done: answeredTexts.length, failed: 0 });
 
     await server.close();
-    server = await startFaultServer();
+    server = work.track(await startFaultServer());
     const rerun = await finish(spawnCli(args(server.url)));
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(countByStatus(db)).toEqual({ done: count, failed: 0 });

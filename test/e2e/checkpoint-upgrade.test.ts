@@ -2,21 +2,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { query, tempDir } from '../helpers/checkpoint.js';
+import { query } from '../helpers/checkpoint.js';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.js';
+import { useTestWork } from '../helpers/test-work.js';
 
-let dir: string;
 let server: FaultServer | undefined;
-beforeEach(() => {
-  dir = tempDir('upgrade');
-});
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const work = useTestWork('upgrade');
 
 const args = (input: string, db: string, url: string) => [
   'embeddings', '--input', input, '--db', db, '--base-url', `${url}/v1`, '--model', 'embed-test', '--concurrency', '2',
@@ -38,9 +31,9 @@ const texts = (request: { json: unknown }): string[] => [(request.json as { inpu
 
 describe('checkpoint from schema 2', () => {
   it('status reads it unmigrated; a run migrates it, sends only the new texts and keeps the dimension', async () => {
-    const input = path.join(dir, 'texts.jsonl');
-    const db = path.join(dir, 'texts.memsafe.db');
-    server = await startFaultServer();
+    const input = path.join(work.dir, 'texts.jsonl');
+    const db = path.join(work.dir, 'texts.memsafe.db');
+    server = work.track(await startFaultServer());
     writeTexts(input, 40);
     const first = await runCli(args(input, db, server.url));
     expect(first.code, first.stderr).toBe(0);

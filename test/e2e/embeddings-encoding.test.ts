@@ -2,29 +2,22 @@
 // vectors either way, servers that ignore encoding_format still work, and a corrupt vector fails only its records.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeVector } from '../../src/checkpoint/embedding-manifest.js';
 import { base64Vector, mockAnswer, mockEmbedding } from '../../src/provider/mock-answers.js';
 import { runCli } from '../helpers/cli.js';
-import { query, tempDir } from '../helpers/checkpoint.js';
+import { query } from '../helpers/checkpoint.js';
 import { type FaultRequest, type FaultServer, startFaultServer } from '../helpers/fault-server.js';
+import { useTestWork } from '../helpers/test-work.js';
 
-let dir: string;
 let server: FaultServer | undefined;
-beforeEach(() => {
-  dir = tempDir('embed-encoding');
-});
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const work = useTestWork('embed-encoding');
 
 const COUNT = 40;
 const textFor = (i: number) => `encoded text ${i}`;
 
 function writeInput(name: string, texts: readonly string[]): string {
-  const input = path.join(dir, name);
+  const input = path.join(work.dir, name);
   fs.writeFileSync(input, `${texts.map((text, i) => JSON.stringify({ id: `t${i}`, text })).join('\n')}\n`);
   return input;
 }
@@ -62,15 +55,15 @@ function floatAnswer(request: FaultRequest, scale = 1) {
 describe('embeddings encoding', () => {
   it('asks for base64 by default and stores the same vectors as --embedding-encoding float, which sends no encoding_format', async () => {
     const input = writeInput('texts.jsonl', Array.from({ length: COUNT }, (_, i) => textFor(i)));
-    server = await startFaultServer();
-    const base64Db = path.join(dir, 'base64.db');
+    server = work.track(await startFaultServer());
+    const base64Db = path.join(work.dir, 'base64.db');
     const base64Run = await runCli(args(input, base64Db, server.url));
     expect(base64Run.code, base64Run.stderr).toBe(0);
     const base64Requests = server.requests.length;
     expect(base64Requests).toBeGreaterThan(1);
     expect(server.requests.map(encodingOf)).toEqual(Array.from({ length: base64Requests }, () => 'base64'));
 
-    const floatDb = path.join(dir, 'float.db');
+    const floatDb = path.join(work.dir, 'float.db');
     const floatRun = await runCli(args(input, floatDb, server.url, ['--embedding-encoding', 'float']));
     expect(floatRun.code, floatRun.stderr).toBe(0);
     const floatRequests = server.requests.slice(base64Requests);
@@ -84,8 +77,8 @@ describe('embeddings encoding', () => {
 
   it('works with a server that ignores encoding_format and answers number arrays', async () => {
     const input = writeInput('texts.jsonl', Array.from({ length: COUNT }, (_, i) => textFor(i)));
-    server = await startFaultServer({ behaviour: (request) => floatAnswer(request) });
-    const db = path.join(dir, 'ignored.db');
+    server = work.track(await startFaultServer({ behaviour: (request) => floatAnswer(request) }));
+    const db = path.join(work.dir, 'ignored.db');
     const result = await runCli(args(input, db, server.url));
     expect(result.code, result.stderr).toBe(0);
     expect(server.requests.every((request) => encodingOf(request) === 'base64')).toBe(true);
@@ -97,15 +90,15 @@ describe('embeddings encoding', () => {
   it('a base64 vector whose length is not a whole number of float32 values fails only its records, saying so', async () => {
     const texts = ['fine one', 'BROKEN text', 'fine two', 'BROKEN text', 'fine three'];
     const input = writeInput('broken.jsonl', texts);
-    server = await startFaultServer({
+    server = work.track(await startFaultServer({
       behaviour: (request) => {
         const body = JSON.parse(mockAnswer('POST', '/v1/embeddings', request.body).body) as { data: { index: number; embedding: string }[] };
         const sent = (request.json as { input: string[] }).input;
         for (const entry of body.data) if (sent[entry.index] === 'BROKEN text') entry.embedding = Buffer.alloc(6).toString('base64');
         return { status: 200, body };
       },
-    });
-    const db = path.join(dir, 'broken.db');
+    }));
+    const db = path.join(work.dir, 'broken.db');
     const result = await runCli(args(input, db, server.url));
     expect(result.code, result.stderr).toBe(3);
     const failed = query<{ id: string; error_code: string; error_message: string }>(db, "SELECT id, error_code, error_message FROM records WHERE status = 'failed' ORDER BY id");
@@ -117,16 +110,16 @@ describe('embeddings encoding', () => {
   it('--normalize scales base64 vectors to unit length, byte for byte as it scales number arrays', async () => {
     const input = writeInput('norm.jsonl', Array.from({ length: COUNT }, (_, i) => textFor(i)));
     // Vectors of length 3, so that normalizing has work to do.
-    server = await startFaultServer({
+    server = work.track(await startFaultServer({
       behaviour: (request) => {
         const answer = floatAnswer(request, 3);
         if (encodingOf(request) !== 'base64') return answer;
         const data = answer.body.data.map((entry) => ({ ...entry, embedding: base64Vector(entry.embedding) }));
         return { status: 200, body: { ...answer.body, data } };
       },
-    });
-    const base64Db = path.join(dir, 'norm-base64.db');
-    const floatDb = path.join(dir, 'norm-float.db');
+    }));
+    const base64Db = path.join(work.dir, 'norm-base64.db');
+    const floatDb = path.join(work.dir, 'norm-float.db');
     expect((await runCli(args(input, base64Db, server.url, ['--normalize']))).code).toBe(0);
     expect((await runCli(args(input, floatDb, server.url, ['--normalize', '--embedding-encoding', 'float']))).code).toBe(0);
     const vectors = vectorsById(base64Db);

@@ -2,23 +2,16 @@
 // kill and resume without re-embedding, and one refused text isolated by bisection.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeVector } from '../../src/checkpoint/embedding-manifest.js';
 import { mockEmbedding } from '../../src/provider/mock-answers.js';
 import { collect, runCli, spawnCli } from '../helpers/cli.js';
-import { query, tempDir } from '../helpers/checkpoint.js';
+import { query } from '../helpers/checkpoint.js';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.js';
+import { useTestWork } from '../helpers/test-work.js';
 
-let dir: string;
 let server: FaultServer | undefined;
-beforeEach(() => {
-  dir = tempDir('embed');
-});
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const work = useTestWork('embed');
 
 const args = (input: string, db: string, url: string, extra: string[] = []) => [
   'embeddings', '--input', input, '--db', db, '--base-url', `${url}/v1`, '--model', 'embed-test', '--concurrency', '4',
@@ -47,11 +40,11 @@ function storedVectors(db: string): Map<string, number[]> {
 describe('embeddings', () => {
   it('embeds 20k texts in packs, stores what the server returned for each text, survives a kill, sends each text once', async () => {
     const count = 20_000;
-    const input = path.join(dir, 'texts.jsonl');
+    const input = path.join(work.dir, 'texts.jsonl');
     fs.writeFileSync(input, `${Array.from({ length: count }, (_, i) => JSON.stringify({ id: `t${i}`, text: textFor(i) })).join('\n')}\n`);
-    const db = path.join(dir, 'texts.memsafe.db');
+    const db = path.join(work.dir, 'texts.memsafe.db');
     // The server answers multi-text packs in reversed order: only matching by `index` stores the right vectors.
-    server = await startFaultServer({ behaviour: () => ({ slowMs: 2 }) });
+    server = work.track(await startFaultServer({ behaviour: () => ({ slowMs: 2 }) }));
     const first = spawnCli(args(input, db, server.url));
     const firstDone = collect(first);
     for (let i = 0; i < 600 && (server.requests.length < 60); i++) await new Promise((resolve) => setTimeout(resolve, 25));
@@ -88,13 +81,13 @@ describe('embeddings', () => {
   });
 
   it('isolates one text the server refuses with 400 in about log2(pack) extra requests; its neighbours are stored', async () => {
-    const input = path.join(dir, 'poison.jsonl');
+    const input = path.join(work.dir, 'poison.jsonl');
     fs.writeFileSync(input, Array.from({ length: 32 }, (_, i) => JSON.stringify({ id: `p${i}`, text: i === 13 ? 'POISON text' : `fine text ${i}` })).join('\n'));
-    const db = path.join(dir, 'poison.db');
-    server = await startFaultServer({
+    const db = path.join(work.dir, 'poison.db');
+    server = work.track(await startFaultServer({
       behaviour: (request) =>
         request.body.includes('POISON') ? { status: 400, body: { error: { message: "This model's maximum context length is 8192 tokens", code: 'context_length_exceeded' } } } : 'ok',
-    });
+    }));
     const result = await runCli(args(input, db, server.url, ['--batch-size', '32']));
     expect(result.code, result.stderr).toBe(3);
     const failed = query<{ id: string; error_message: string; http_status: number }>(db, "SELECT id, error_message, http_status FROM records WHERE status = 'failed'");
@@ -105,15 +98,15 @@ describe('embeddings', () => {
   });
 
   it('a vector of another dimension is an error, not silent storage', async () => {
-    const input = path.join(dir, 'dims.jsonl');
+    const input = path.join(work.dir, 'dims.jsonl');
     fs.writeFileSync(input, `${JSON.stringify({ id: 'a', text: 'alpha' })}\n`);
-    const db = path.join(dir, 'dims.db');
-    server = await startFaultServer();
+    const db = path.join(work.dir, 'dims.db');
+    server = work.track(await startFaultServer());
     expect((await runCli(args(input, db, server.url))).code).toBe(0);
     await server.close();
-    server = await startFaultServer({
+    server = work.track(await startFaultServer({
       behaviour: () => ({ status: 200, body: { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [1, 2, 3] }], model: 'embed-test' } }),
-    });
+    }));
     fs.appendFileSync(input, `${JSON.stringify({ id: 'b', text: 'beta' })}\n`);
     const result = await runCli(args(input, db, server.url));
     expect(result.code).toBe(3);
@@ -122,10 +115,10 @@ describe('embeddings', () => {
   });
 
   it('--normalize stores unit-length vectors', async () => {
-    const input = path.join(dir, 'norm.jsonl');
+    const input = path.join(work.dir, 'norm.jsonl');
     fs.writeFileSync(input, `${JSON.stringify({ id: 'a', text: 'alpha' })}\n${JSON.stringify({ id: 'b', text: ['beta', 'gamma'] })}\n`.replace('"text":["beta","gamma"]', '"text":"beta"'));
-    const db = path.join(dir, 'norm.db');
-    server = await startFaultServer();
+    const db = path.join(work.dir, 'norm.db');
+    server = work.track(await startFaultServer());
     expect((await runCli(args(input, db, server.url, ['--normalize']))).code).toBe(0);
     for (const vector of storedVectors(db).values()) {
       expect(Math.sqrt(vector.reduce((sum, value) => sum + value * value, 0))).toBeCloseTo(1, 5);
@@ -133,7 +126,7 @@ describe('embeddings', () => {
   });
 
   it('packs texts only with records that ask for the same model and options', async () => {
-    const input = path.join(dir, 'mixed.jsonl');
+    const input = path.join(work.dir, 'mixed.jsonl');
     const lines = Array.from({ length: 120 }, (_, i) => {
       const model = i % 3 === 0 ? 'model-a' : 'model-b';
       // The same text under another input_type is another vector; under none it keeps the plain key.
@@ -141,8 +134,8 @@ describe('embeddings', () => {
       return JSON.stringify({ custom_id: `m${i}`, method: 'POST', url: '/v1/embeddings', body });
     });
     fs.writeFileSync(input, `${lines.join('\n')}\n`);
-    const db = path.join(dir, 'mixed.memsafe.db');
-    server = await startFaultServer({ behaviour: () => 'ok' });
+    const db = path.join(work.dir, 'mixed.memsafe.db');
+    server = work.track(await startFaultServer({ behaviour: () => 'ok' }));
     const result = await runCli(args(input, db, server.url));
     expect(result.code, result.stderr).toBe(0);
     const wanted = new Map<string, Set<string>>();

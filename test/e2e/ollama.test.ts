@@ -3,30 +3,22 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { tempDir } from '../helpers/checkpoint.js';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.js';
+import { useTestWork } from '../helpers/test-work.js';
 
-let dir: string;
 let server: FaultServer | undefined;
-beforeEach(() => {
-  dir = tempDir('ollama');
-});
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const work = useTestWork('ollama');
 
 const common = ['--provider', 'ollama', '--model', 'llama3.2', '--no-progress', '--log-level', 'info'];
 
 describe('--provider ollama', () => {
   it('chats through /api/chat and exports OpenAI chat.completion bodies', async () => {
-    server = await startFaultServer();
-    const input = path.join(dir, 'chat.jsonl');
+    server = work.track(await startFaultServer());
+    const input = path.join(work.dir, 'chat.jsonl');
     fs.writeFileSync(input, `${JSON.stringify({ id: 'c1', prompt: 'why is the sky blue?', system: 'be brief' })}\n`);
-    const db = path.join(dir, 'chat.db');
+    const db = path.join(work.dir, 'chat.db');
     const run = await runCli(['cache', '--input', input, '--db', db, ...common, '--keep-alive', '5m'], { env: { OLLAMA_HOST: server.url.replace('http://', '') } });
     expect(run.code, run.stderr).toBe(0);
     const [request] = server.requests;
@@ -45,10 +37,10 @@ describe('--provider ollama', () => {
   });
 
   it('embeds through /api/embed with array input and unloads the model with --unload', async () => {
-    server = await startFaultServer();
-    const input = path.join(dir, 'texts.jsonl');
+    server = work.track(await startFaultServer());
+    const input = path.join(work.dir, 'texts.jsonl');
     fs.writeFileSync(input, ['alpha', 'beta', 'gamma'].map((text, i) => JSON.stringify({ id: `e${i}`, text })).join('\n'));
-    const db = path.join(dir, 'texts.db');
+    const db = path.join(work.dir, 'texts.db');
     const run = await runCli(['embeddings', '--input', input, '--db', db, ...common, '--base-url', server.url, '--unload']);
     expect(run.code, run.stderr).toBe(0);
     const embed = server.requests.filter((request) => request.path === '/api/embed');
@@ -70,9 +62,9 @@ describe('--provider ollama', () => {
         probe.close(() => resolve(free));
       });
     });
-    const input = path.join(dir, 'x.jsonl');
+    const input = path.join(work.dir, 'x.jsonl');
     fs.writeFileSync(input, `${JSON.stringify({ id: 'x', prompt: 'hi' })}\n`);
-    const run = await runCli(['cache', '--input', input, '--db', path.join(dir, 'x.db'), ...common, '--base-url', `http://127.0.0.1:${port}`, '--max-retries', '1']);
+    const run = await runCli(['cache', '--input', input, '--db', path.join(work.dir, 'x.db'), ...common, '--base-url', `http://127.0.0.1:${port}`, '--max-retries', '1']);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`127.0.0.1:${port}`);
     expect(run.stderr).toMatch(/ollama serve/);

@@ -1,23 +1,15 @@
 // --restarts: a small supervisor starts a fresh worker after a breaker halt or an OOM kill, resuming from the
 // checkpoint; killing the supervisor leaves no worker behind.
-import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { processAlive } from '../../src/checkpoint/lock.js';
 import { collect, runCli, spawnCli } from '../helpers/cli.js';
-import { query, tempDir, writePrompts } from '../helpers/checkpoint.js';
+import { query, writePrompts } from '../helpers/checkpoint.js';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.js';
+import { useTestWork } from '../helpers/test-work.js';
 
-let dir: string;
 let server: FaultServer | undefined;
-beforeEach(() => {
-  dir = tempDir('restarts');
-});
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const work = useTestWork('restarts');
 
 const pressure = (input: string, db: string, restarts: number) => [
   'cache', '--input', input, '--db', db, '--provider', 'mock', '--mock-response-bytes', '1MB', '--warn-memory', '40MB', '--max-memory', '150MB',
@@ -36,8 +28,8 @@ const workerPids = (db: string) => query<{ pid: number }>(db, 'SELECT pid FROM r
 
 describe('--restarts', () => {
   it('restarts a worker halted by the breaker until the job is done, and prints one JSON summary', async () => {
-    const input = path.join(dir, 'in.jsonl');
-    const db = path.join(dir, 'in.db');
+    const input = path.join(work.dir, 'in.jsonl');
+    const db = path.join(work.dir, 'in.db');
     writePrompts(input, 200);
     const result = await runCli(pressure(input, db, 30));
     expect(result.code, result.stderr).toBe(0);
@@ -53,8 +45,8 @@ describe('--restarts', () => {
   });
 
   it('exits 75 when the restarts run out', async () => {
-    const input = path.join(dir, 'in.jsonl');
-    const db = path.join(dir, 'in.db');
+    const input = path.join(work.dir, 'in.jsonl');
+    const db = path.join(work.dir, 'in.db');
     writePrompts(input, 200);
     const result = await runCli(pressure(input, db, 1));
     expect(result.code, result.stderr).toBe(75);
@@ -63,10 +55,10 @@ describe('--restarts', () => {
   });
 
   it('treats a SIGKILLed worker as an OOM kill and resumes in a fresh one', async () => {
-    const input = path.join(dir, 'in.jsonl');
-    const db = path.join(dir, 'in.db');
+    const input = path.join(work.dir, 'in.jsonl');
+    const db = path.join(work.dir, 'in.db');
     writePrompts(input, 600);
-    server = await startFaultServer({ behaviour: () => ({ slowMs: 5 }) });
+    server = work.track(await startFaultServer({ behaviour: () => ({ slowMs: 5 }) }));
     const child = spawnCli(['cache', '--input', input, '--db', db, '--base-url', `${server.url}/v1`, '--model', 'm', '--concurrency', '4', '--restarts', '2', '--no-progress', '--log-level', 'warn']);
     const done = collect(child);
     await until(() => (server?.requests.length ?? 0) >= 100, '100 requests');
@@ -80,10 +72,10 @@ describe('--restarts', () => {
   });
 
   it('a worker stops when its supervisor is killed: nothing is left running', async () => {
-    const input = path.join(dir, 'in.jsonl');
-    const db = path.join(dir, 'in.db');
+    const input = path.join(work.dir, 'in.jsonl');
+    const db = path.join(work.dir, 'in.db');
     writePrompts(input, 2000);
-    server = await startFaultServer({ behaviour: () => ({ slowMs: 10 }) });
+    server = work.track(await startFaultServer({ behaviour: () => ({ slowMs: 10 }) }));
     const child = spawnCli(['cache', '--input', input, '--db', db, '--base-url', `${server.url}/v1`, '--model', 'm', '--concurrency', '2', '--restarts', '3', '--no-progress', '--log-level', 'warn']);
     const done = collect(child);
     await until(() => (server?.requests.length ?? 0) >= 20, '20 requests');

@@ -1,22 +1,14 @@
 // A rerun over a committed checkpoint: skips what is settled, and re-requests only what --refresh-older-than finds stale.
-import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { idOfRequest, query, tempDir, writePrompts } from '../helpers/checkpoint.js';
+import { idOfRequest, query, writePrompts } from '../helpers/checkpoint.js';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.js';
+import { useTestWork } from '../helpers/test-work.js';
 
-let dir: string;
 let server: FaultServer | undefined;
-beforeEach(() => {
-  dir = tempDir('refresh');
-});
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const work = useTestWork('refresh');
 
 const runArgs = (input: string, db: string, url: string, extra: string[] = []) => [
   'cache', '--input', input, '--db', db, '--provider', 'openai', '--base-url', `${url}/v1`, '--model', 'test-model',
@@ -30,11 +22,11 @@ interface Summary {
 
 describe('rerun over a committed checkpoint', () => {
   it('skips done and failed-for-good records; --refresh-older-than re-requests only stale done records', async () => {
-    const input = path.join(dir, 'in.jsonl');
-    const db = path.join(dir, 'in.memsafe.db');
+    const input = path.join(work.dir, 'in.jsonl');
+    const db = path.join(work.dir, 'in.memsafe.db');
     // r3 repeats r0's prompt (one cached answer), r5 is refused for good.
     writePrompts(input, 8, (i) => ({ id: `r${i}`, prompt: i === 3 ? 'record r0' : `record r${i}` }));
-    server = await startFaultServer({ behaviour: (request) => (idOfRequest(request.json) === 'r5' ? { status: 400, body: { error: { message: 'no' } } } : 'ok') });
+    server = work.track(await startFaultServer({ behaviour: (request) => (idOfRequest(request.json) === 'r5' ? { status: 400, body: { error: { message: 'no' } } } : 'ok') }));
     const run = async (extra: string[] = []) => {
       const before = server?.requests.length ?? 0;
       const result = await runCli(runArgs(input, db, server?.url ?? '', extra));

@@ -1,24 +1,20 @@
 // --shard K/N splits one input over N runs (machines) by id; export --db ... joins them into one output.
-import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { query, tempDir, writePrompts } from '../helpers/checkpoint.js';
+import { query, writePrompts } from '../helpers/checkpoint.js';
+import { useTestWork } from '../helpers/test-work.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = tempDir('shard');
-});
-afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+const work = useTestWork('shard');
 
 describe('--shard', () => {
   it('three shards process disjoint parts that together are the whole input, and export joins them', async () => {
-    const input = path.join(dir, 'in.jsonl');
+    const input = path.join(work.dir, 'in.jsonl');
     writePrompts(input, 300);
     const results = await Promise.all(
       [0, 1, 2].map((index) => runCli(['cache', '--input', input, '--shard', `${index}/3`, '--provider', 'mock', '--no-progress', '--log-level', 'warn', '--json'])),
     );
-    const checkpoints = [0, 1, 2].map((index) => path.join(dir, `in.shard-${index}-of-3.memsafe.db`));
+    const checkpoints = [0, 1, 2].map((index) => path.join(work.dir, `in.shard-${index}-of-3.memsafe.db`));
     const ids = checkpoints.map((db) => query<{ id: string }>(db, 'SELECT id FROM records').map((row) => row.id));
     for (const [index, result] of results.entries()) {
       expect(result.code, result.stderr).toBe(0);
@@ -37,7 +33,7 @@ describe('--shard', () => {
   });
 
   it('refuses a shard outside 0..N-1', async () => {
-    const input = path.join(dir, 'in.jsonl');
+    const input = path.join(work.dir, 'in.jsonl');
     writePrompts(input, 1);
     const result = await runCli(['cache', '--input', input, '--shard', '3/3', '--provider', 'mock']);
     expect(result.code).toBe(2);
