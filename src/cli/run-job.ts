@@ -22,7 +22,7 @@ export async function runJob(command: Command, fixedMode: Mode | undefined): Pro
   }
   const deadline = workerDeadline();
   const options: RunOptions = deadline === undefined ? resolved : { ...resolved, maxRuntimeMs: Math.max(1, deadline - Date.now()) };
-  const { gc } = tuneV8(); // before undici is imported below
+  const { gc, setYoungGenerationGrowth } = tuneV8(); // before undici is imported below
   const [{ createLogger }, { createProgress }, { formatSummary, summaryJson }, { secretRedactor }] = await Promise.all([
     import('../ui/logger.js'),
     import('../ui/progress.js'),
@@ -50,7 +50,7 @@ export async function runJob(command: Command, fixedMode: Mode | undefined): Pro
       process.stdout.write(`${JSON.stringify({ dry_run: true, ...snake(report) })}\n`);
       return report.invalid > 0 ? ExitCode.someFailed : ExitCode.ok;
     }
-    return await execute(options, input, normalise, { log, redact, gc, createProgress, formatSummary, summaryJson });
+    return await execute(options, input, normalise, { log, redact, gc, setYoungGenerationGrowth, createProgress, formatSummary, summaryJson });
   } finally {
     log.close();
   }
@@ -61,6 +61,7 @@ interface Tools {
   log: RunLogger;
   redact: (text: string) => string;
   gc: (() => void) | undefined;
+  setYoungGenerationGrowth: (grow: boolean) => void;
   createProgress: typeof createProgress;
   formatSummary: typeof formatSummary;
   summaryJson: typeof summaryJson;
@@ -123,6 +124,7 @@ async function execute(
         logger,
         redact: tools.redact,
         gc: tools.gc,
+        setYoungGenerationGrowth: tools.setYoungGenerationGrowth,
         writeHeapSnapshot: (dir) => v8.writeHeapSnapshot(`${dir.replace(/\/+$/, '')}/memsafe-${process.pid}-${Date.now()}.heapsnapshot`),
         recordedOptions: publicOptions(options),
         onProgress: (snapshot) => {

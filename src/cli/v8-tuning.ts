@@ -5,6 +5,8 @@ import vm from 'node:vm';
 export interface V8Tuning {
   /** Full garbage collection, or undefined where V8 refuses to expose it. */
   readonly gc: (() => void) | undefined;
+  /** Lets V8's young generation grow (true) or holds it at its size (false); see young-generation-cap.ts. */
+  readonly setYoungGenerationGrowth: (grow: boolean) => void;
 }
 
 export function tuneV8(): V8Tuning {
@@ -19,5 +21,9 @@ export function tuneV8(): V8Tuning {
   } catch {
     gc = undefined;
   }
-  return { gc };
+  return { gc, setYoungGenerationGrowth };
+}
+
+function setYoungGenerationGrowth(grow: boolean): void {
+  v8.setFlagsFromString(`--semi-space-growth-factor=${grow ? 2 : 1}`); // 2 is V8's default
 }

@@ -14,11 +14,12 @@ import type { Provider, ProviderResponse } from '../provider/provider.js';
 import { CommitBuffer } from './commit-buffer.js';
 import { Dispatcher, type DispatchStats, type SendResult } from './dispatcher.js';
 import { breakerVerdict, breakerWaits, Governor, type GovernorState } from './governor.js';
-import { MemoryWatch } from './memory-watch.js';
+import { MemoryWatch, readHeap } from './memory-watch.js';
 import { cacheCandidates, idOf, planBatch, type Plan } from './planner.js';
 import { AdaptiveConcurrency, ConcurrencyGate } from './adaptive-concurrency.js';
 import { EmbeddingPacker } from './embedding-packer.js';
 import { HeapTrim } from './heap-trim.js';
+import { YOUNG_GENERATION_CAP_BYTES, YoungGenerationCap } from './young-generation-cap.js';
 import { ServerPause, TokenBucket } from './rate-limit.js';
 import { sleep } from './retry.js';
 import { inShard } from './shard.js';
@@ -47,6 +48,8 @@ export interface EngineParts {
   readonly onProgress?: (snapshot: EngineSnapshot) => void;
   /** Collects garbage when the process exposes it (CAUTIOUS and breaker). */
   readonly gc?: (() => void) | undefined;
+  /** Lets V8's young generation grow or holds it (young-generation-cap.ts); absent in tests that run no engine of their own. */
+  readonly setYoungGenerationGrowth?: ((grow: boolean) => void) | undefined;
   readonly writeHeapSnapshot?: ((dir: string) => string) | undefined;
   /** Scrubs known secrets out of texts before they are logged or stored. */
   readonly redact: (text: string) => string;
@@ -114,6 +117,7 @@ export class Engine {
   private readonly waiters: (() => void)[] = [];
   private readonly models = new Set<string>();
   private readonly heapTrim = new HeapTrim();
+  private readonly youngGeneration: YoungGenerationCap | undefined;
   private active = 0;
   private lastRss = 0;
   private run = 0;
@@ -154,13 +158,19 @@ export class Engine {
       (outcomes) => this.write(outcomes),
       () => this.governor.batchSize(),
     );
+    this.youngGeneration = parts.setYoungGenerationGrowth === undefined
+      ? undefined
+      : new YoungGenerationCap(YOUNG_GENERATION_CAP_BYTES, parts.setYoungGenerationGrowth);
     this.watch = new MemoryWatch(this.governor, {
       onReading: (rss, decision) => {
         this.lastRss = rss;
         if (decision.changed) this.onStateChange(decision.previous, decision.state, rss);
       },
+      onHeap: (heap) => {
+        this.trimHeap(heap.usedBytes);
+        this.youngGeneration?.observe(heap.newSpaceBytes);
+      },
       onSample: (sample) => {
-        this.trimHeap(sample.heapUsed);
         this.safely(() => this.parts.store.recordSample(this.run, { ...sample, ...this.gauges(), done: this.counters.done }));
       },
     });
@@ -463,12 +473,12 @@ export class Engine {
     this.requestStop('breaker');
   }
 
-  /** Once a second: a full GC when the heap has doubled over its live size (see heap-trim.ts). */
+  /** A full GC when the heap has doubled over its live size (see heap-trim.ts). */
   private trimHeap(heapUsed: number): void {
     const gc = this.parts.gc;
     if (gc === undefined || !this.heapTrim.due(heapUsed)) return;
     gc();
-    this.heapTrim.collected(process.memoryUsage().heapUsed);
+    this.heapTrim.collected(readHeap().usedBytes);
   }
 
   private onStateChange(previous: GovernorState, state: GovernorState, rss: number): void {

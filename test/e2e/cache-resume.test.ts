@@ -117,7 +117,7 @@ describe('memory breaker', () => {
     const db = path.join(work.dir, 'big.memsafe.db');
     writePrompts(input, 200);
     // A warning line below the process's own baseline keeps memory "high" after the breaker's GC, so it halts.
-    const args = ['cache', '--input', input, '--db', db, '--provider', 'mock', '--mock-response-bytes', '1MB', '--warn-memory', '40MB',
+    const args = ['cache', '--input', input, '--db', db, '--provider', 'mock', '--mock-response-bytes', '2MB', '--warn-memory', '40MB',
       '--max-memory', '150MB', '--breaker-wait', '300ms', '--no-progress', '--log-level', 'warn', '--json'];
     const codes: number[] = [];
     let peakRatio = 0;

@@ -12,7 +12,7 @@ let server: FaultServer | undefined;
 const work = useTestWork('restarts');
 
 const pressure = (input: string, db: string, restarts: number) => [
-  'cache', '--input', input, '--db', db, '--provider', 'mock', '--mock-response-bytes', '1MB', '--warn-memory', '40MB', '--max-memory', '150MB',
+  'cache', '--input', input, '--db', db, '--provider', 'mock', '--mock-response-bytes', '2MB', '--warn-memory', '40MB', '--max-memory', '150MB',
   '--breaker-wait', '200ms', '--restarts', String(restarts), '--no-progress', '--log-level', 'warn', '--json',
 ];
 
@@ -47,7 +47,7 @@ describe('--restarts', () => {
   it('exits 75 when the restarts run out', async () => {
     const input = path.join(work.dir, 'in.jsonl');
     const db = path.join(work.dir, 'in.db');
-    writePrompts(input, 200);
+    writePrompts(input, 1000); // far more than two workers get through before their breakers trip
     const result = await runCli(pressure(input, db, 1));
     expect(result.code, result.stderr).toBe(75);
     expect(result.stderr).toContain('restarts used up');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Governor } from '../../../src/engine/governor.js';
-import { MemoryWatch } from '../../../src/engine/memory-watch.js';
+import { MemoryWatch, readHeap } from '../../../src/engine/memory-watch.js';
 
 const MB = 1024 * 1024;
 const limits = { warnBytes: 100 * MB, maxBytes: 200 * MB, batchSize: 32, minBatchSize: 4, concurrency: 8 };
@@ -53,4 +53,30 @@ describe('MemoryWatch', () => {
     }
     expect(samples).toEqual([0, 1000, 2000]);
   });
+
+  it('shows the heap at most every heapEveryMs, at the readings it takes', () => {
+    const clock = { now: 0 };
+    const seen: number[] = [];
+    const watch = new MemoryWatch(new Governor(limits), {
+      now: () => clock.now,
+      readRss: () => 10 * MB,
+      read: () => ({ rss: 10 * MB, heapUsed: 1 }),
+      readHeap: () => ({ usedBytes: clock.now, newSpaceBytes: 16 * MB }),
+      minReadIntervalMs: 5,
+      heapEveryMs: 50,
+      onHeap: (heap) => seen.push(heap.usedBytes),
+    });
+    for (let t = 0; t <= 160; t += 5) {
+      clock.now = t;
+      watch.check();
+    }
+    expect(seen).toEqual([0, 50, 100, 150]);
+  });
+
+  it('reads the real heap by default: a used size and a young generation', () => {
+    const heap = readHeap();
+    expect(heap.usedBytes).toBeGreaterThan(0);
+    expect(heap.newSpaceBytes).toBeGreaterThan(0);
+  });
 });
+
