@@ -22,7 +22,7 @@ Options:
   --sizes <n,n>                record counts (default 50000,500000; quick 2000,10000)
   pressure (issue 2)
   --pressure-records <n>       records (default 5000; quick 2000)
-  --max-memory <size>          memsafe --max-memory (default 100MB)
+  --max-memory <size>          memsafe --max-memory (default 105MB)
   --response-bytes <n>         answer content size (default 65536)
   --max-reruns <n>             reruns after a halt before giving up (default 50)
   embeddings (issue 3)
@@ -82,7 +82,7 @@ export function parseBenchOptions(argv, scenarios) {
       runs: { type: 'string', default: '1' },
       concurrency: { type: 'string', default: '32' },
       'pressure-records': { type: 'string' },
-      'max-memory': { type: 'string', default: '100MB' },
+      'max-memory': { type: 'string', default: '105MB' },
       'response-bytes': { type: 'string', default: '65536' },
       'max-reruns': { type: 'string', default: '50' },
       'embeddings-sizes': { type: 'string' },
