@@ -48,7 +48,7 @@ export interface EngineParts {
   readonly onProgress?: (snapshot: EngineSnapshot) => void;
   /** Collects garbage when the process exposes it (CAUTIOUS and breaker). */
   readonly gc?: (() => void) | undefined;
-  /** Lets V8's young generation grow or holds it (young-generation-cap.ts); absent in tests that run no engine of their own. */
+  /** Lets V8's young generation grow or holds it (young-generation-cap.ts); tests leave it out, so their own V8 is left alone. */
   readonly setYoungGenerationGrowth?: ((grow: boolean) => void) | undefined;
   readonly writeHeapSnapshot?: ((dir: string) => string) | undefined;
   /** Scrubs known secrets out of texts before they are logged or stored. */

@@ -16,10 +16,15 @@ export interface HeapReading {
   readonly newSpaceBytes: number;
 }
 
-/** No syscall and no heap walk: cheap enough for twenty times a second. */
+/** One look at V8's spaces, no syscall and no heap walk: cheap enough for twenty times a second. */
 export function readHeap(): HeapReading {
-  const newSpace = v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
-  return { usedBytes: v8.getHeapStatistics().used_heap_size, newSpaceBytes: newSpace?.space_size ?? 0 };
+  let usedBytes = 0;
+  let newSpaceBytes = 0;
+  for (const space of v8.getHeapSpaceStatistics()) {
+    usedBytes += space.space_used_size;
+    if (space.space_name === 'new_space') newSpaceBytes = space.space_size;
+  }
+  return { usedBytes, newSpaceBytes };
 }
 
 export interface MemoryWatchOptions {

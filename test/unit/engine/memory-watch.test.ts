@@ -79,4 +79,3 @@ describe('MemoryWatch', () => {
     expect(heap.newSpaceBytes).toBeGreaterThan(0);
   });
 });
-

@@ -3,34 +3,24 @@ import { YoungGenerationCap } from '../../../src/engine/young-generation-cap.js'
 
 const MB = 1024 * 1024;
 
-function capWith(capBytes: number) {
+/** What a 16 MB cap asks of V8 (false: hold, true: grow) as the young generation takes these sizes, in MB. */
+function callsFor(sizesMb: readonly number[]): boolean[] {
   const calls: boolean[] = [];
-  return { cap: new YoungGenerationCap(capBytes, (grow) => calls.push(grow)), calls };
+  const cap = new YoungGenerationCap(16 * MB, (grow) => calls.push(grow));
+  for (const size of sizesMb) cap.observe(size * MB);
+  return calls;
 }
 
 describe('YoungGenerationCap', () => {
   it('leaves V8 alone below the cap', () => {
-    const { cap, calls } = capWith(16 * MB);
-    cap.observe(1 * MB);
-    cap.observe(8 * MB);
-    expect(calls).toEqual([]);
+    expect(callsFor([1, 8])).toEqual([]);
   });
 
   it('holds growth once the young generation reaches the cap, and says so once', () => {
-    const { cap, calls } = capWith(16 * MB);
-    cap.observe(8 * MB);
-    cap.observe(16 * MB);
-    cap.observe(16 * MB);
-    cap.observe(32 * MB);
-    expect(calls).toEqual([false]);
+    expect(callsFor([8, 16, 16, 32])).toEqual([false]);
   });
 
   it('lets it grow again after V8 has shrunk it below the cap, and holds it again at the cap', () => {
-    const { cap, calls } = capWith(16 * MB);
-    cap.observe(16 * MB);
-    cap.observe(4 * MB);
-    cap.observe(8 * MB);
-    cap.observe(16 * MB);
-    expect(calls).toEqual([false, true, false]);
+    expect(callsFor([16, 4, 8, 16])).toEqual([false, true, false]);
   });
 });
