@@ -4,7 +4,8 @@ import { ProviderError } from '../errors.js';
 import type { Endpoint } from '../input/record.js';
 import { type CallContext, classifyStatus, invalidBody } from './classify.js';
 import { HttpClient, type HttpTarget, joinUrl } from './http-client.js';
-import { parseObject, requestHeaders, secretsOf } from './openai.js';
+import { decodeEmbeddings } from './embeddings-answer.js';
+import { inputCount, parseObject, requestHeaders, secretsOf } from './openai.js';
 import type { Provider, ProviderResponse, TokenUsage } from './provider.js';
 
 export const OLLAMA_DEFAULT_BASE_URL = 'http://127.0.0.1:11434';
@@ -61,8 +62,8 @@ export class OllamaProvider implements Provider {
     return {
       status: answer.status,
       requestId: null,
-      bodyText: JSON.stringify(mapped.body),
-      ...(chat ? {} : { json: mapped.body }),
+      bodyText: chat ? JSON.stringify(mapped.body) : '',
+      ...(chat ? {} : { vectors: decodeEmbeddings(mapped.body, inputCount(body)) }),
       usage: mapped.usage,
       latencyMs: Math.round(answer.latencyMs),
     };

@@ -1,5 +1,6 @@
 // What the engine needs from an API: send one request, get an OpenAI-shaped answer or a ProviderError.
 import type { Endpoint } from '../input/record.js';
+import type { DecodedVector } from './embeddings-answer.js';
 
 export type ProviderName = 'openai' | 'mock' | 'ollama';
 
@@ -19,8 +20,11 @@ export interface ProviderResponse {
   readonly requestId: string | null;
   /** The response body as JSON text, in the OpenAI shape (Ollama answers are mapped). */
   readonly bodyText: string;
-  /** Embeddings answers only: `bodyText` already parsed, so the packer does not parse it twice. Never stored. */
-  readonly json?: Readonly<Record<string, unknown>>;
+  /**
+   * Embeddings answers only: each input's vector (or why it is unusable), in input order, decoded once here.
+   * Their `bodyText` is empty: the checkpoint stores the vectors, and a second copy of a big answer is not held.
+   */
+  readonly vectors?: readonly DecodedVector[];
   readonly usage: TokenUsage | null;
   readonly latencyMs: number;
 }
