@@ -19,6 +19,9 @@ export interface MemoryControlParts {
   readonly event: (kind: string, detail: Record<string, unknown>) => void;
   /** A full sample, about once a second (for the checkpoint's samples table). */
   readonly onSample: (sample: Omit<MemorySample, 'batchSize' | 'concurrency' | 'state' | 'done'>) => void;
+  /** Tests inject readings; a run reads its own RSS. */
+  readonly readRss?: () => number;
+  readonly now?: () => number;
 }
 
 export class MemoryControl {
@@ -26,12 +29,15 @@ export class MemoryControl {
   private readonly watch: MemoryWatch;
   private readonly heapTrim = new HeapTrim();
   private readonly youngGeneration: YoungGenerationCap | undefined;
-  private lastRssValue = process.memoryUsage.rss();
+  private readonly rss: () => number;
+  private lastRssValue: number;
   /** The concurrency limit when the breaker tripped: a reset restores it instead of growing back from 1. */
   private limitBeforeBreaker: number | undefined;
 
   constructor(private readonly parts: MemoryControlParts) {
     this.governor = new Governor(parts.limits);
+    this.rss = parts.readRss ?? (() => process.memoryUsage.rss());
+    this.lastRssValue = this.rss();
     this.youngGeneration =
       parts.setYoungGenerationGrowth === undefined ? undefined : new YoungGenerationCap(YOUNG_GENERATION_CAP_BYTES, parts.setYoungGenerationGrowth);
     this.watch = new MemoryWatch(this.governor, {
@@ -41,6 +47,9 @@ export class MemoryControl {
         this.youngGeneration?.observe(heap.newSpaceBytes);
       },
       onSample: (sample) => parts.onSample(sample),
+      readRss: this.rss,
+      ...(parts.now === undefined ? {} : { now: parts.now }),
+      ...(parts.readRss === undefined ? {} : { read: () => ({ rss: this.rss(), heapUsed: 0 }) }),
     });
   }
 
@@ -75,7 +84,7 @@ export class MemoryControl {
 
   /** A fresh reading outside the governor (the breaker re-samples while it waits). */
   readRss(): number {
-    this.lastRssValue = process.memoryUsage.rss();
+    this.lastRssValue = this.rss();
     return this.lastRssValue;
   }
 

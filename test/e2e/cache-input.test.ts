@@ -184,6 +184,12 @@ describe('API failures', () => {
       expect(result.stdout + result.stderr).not.toContain(key);
       expect(denying.requests[0]?.headers.authorization).toBe(`Bearer ${key}`);
       expect(fs.readFileSync(db).includes(Buffer.from(key))).toBe(false);
+      // guards: a fatal error neither fired the stopping signal nor recorded a stop event (issue 10, defect 5)
+      const events = query<{ kind: string; detail: string }>(db, "SELECT kind, detail FROM events WHERE kind IN ('stop', 'fatal') ORDER BY rowid");
+      expect(events.map((event) => [event.kind, (JSON.parse(event.detail) as { reason?: string; code?: string }).reason ?? (JSON.parse(event.detail) as { code?: string }).code])).toEqual([
+        ['stop', 'fatal'],
+        ['fatal', 'http_401'],
+      ]);
     } finally {
       await denying.close();
     }
