@@ -1,7 +1,8 @@
 // What the engine needs from an API: send one request, get an OpenAI-shaped answer or a ProviderError.
+import type { RateLimitReading } from '../errors.js';
 import type { Endpoint } from '../input/record.js';
 
-export type ProviderName = 'openai' | 'mock' | 'ollama';
+export type ProviderName = 'openai' | 'mock' | 'ollama' | 'anthropic';
 
 /** How embedding vectors travel: OpenAI's `encoding_format` ('base64': little-endian float32 bytes) or number arrays. */
 export type EmbeddingEncoding = 'base64' | 'float';
@@ -23,6 +24,8 @@ export interface ProviderResponse {
   readonly json?: Readonly<Record<string, unknown>>;
   readonly usage: TokenUsage | null;
   readonly latencyMs: number;
+  /** What the answer's rate-limit headers said (Anthropic's anthropic-ratelimit-*), when it sent any. */
+  readonly rateLimit?: RateLimitReading;
 }
 
 export interface Provider {
