@@ -59,6 +59,10 @@ describe('--provider anthropic', () => {
       const usage = server.answered.find((answered) => answered.n === request?.n);
       expect(body.usage).toEqual({ prompt_tokens: usage?.input_tokens, completion_tokens: usage?.output_tokens, total_tokens: (usage?.input_tokens ?? 0) + (usage?.output_tokens ?? 0) });
     }
+    const jsonl = await runCli(['export', '--db', db, '--format', 'jsonl']);
+    const rows = jsonl.stdout.trim().split('\n').map((line) => JSON.parse(line) as { id: string; content: string; finish_reason: string; usage: { prompt_tokens: number } });
+    expect(rows.find((row) => row.id === 'a1')).toMatchObject({ content: 'claude says: anthropic shaped', finish_reason: 'stop' });
+    expect(rows.every((row) => row.usage.prompt_tokens > 0)).toBe(true);
     const stored = query<{ prompt_tokens: number; completion_tokens: number }>(db, 'SELECT prompt_tokens, completion_tokens FROM responses');
     expect(stored.reduce((sum, row) => sum + row.prompt_tokens, 0)).toBe(server.answered.reduce((sum, row) => sum + row.input_tokens, 0));
     expect(fs.readFileSync(db).includes(Buffer.from(TEST_ANTHROPIC_KEY))).toBe(false);
