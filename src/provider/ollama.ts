@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { ProviderError } from '../errors.js';
 import type { Endpoint } from '../input/record.js';
-import { type CallContext, classifyStatus, invalidBody } from './classify.js';
+import { type CallContext, classifyStatus, invalidBody, unsupportedEndpoint } from './classify.js';
 import { HttpClient, type HttpTarget, joinUrl } from './http-client.js';
 import { decodeEmbeddings } from './embeddings-answer.js';
 import { inputCount, parseObject, requestHeaders, secretsOf } from './openai.js';
@@ -49,6 +49,7 @@ export class OllamaProvider implements Provider {
   }
 
   async send(endpoint: Endpoint, body: Json, signal: AbortSignal): Promise<ProviderResponse> {
+    if (endpoint === '/v1/messages') throw unsupportedEndpoint(this.name, endpoint);
     const chat = endpoint === '/v1/chat/completions';
     const target = chat ? this.chat : this.embed;
     const context: CallContext = { baseUrl: this.baseUrl, url: target.url, secrets: this.secrets };

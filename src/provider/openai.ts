@@ -1,6 +1,6 @@
 // OpenAI-compatible APIs (OpenAI, Azure via --header, vLLM, llama.cpp, LiteLLM, the mock server).
 import type { Endpoint } from '../input/record.js';
-import { type CallContext, classifyStatus, invalidBody } from './classify.js';
+import { type CallContext, classifyStatus, invalidBody, unsupportedEndpoint } from './classify.js';
 import { decodeEmbeddings } from './embeddings-answer.js';
 import { HttpClient, type HttpAnswer, type HttpTarget, joinUrl } from './http-client.js';
 import type { EmbeddingEncoding, Provider, ProviderName, ProviderResponse, TokenUsage } from './provider.js';
@@ -28,7 +28,7 @@ export class OpenAiProvider implements Provider {
   private readonly client: HttpClient;
   private readonly headers: Readonly<Record<string, string>>;
   private readonly secrets: readonly string[];
-  private readonly targets: Readonly<Record<Endpoint, HttpTarget>>;
+  private readonly targets: Readonly<Record<Exclude<Endpoint, '/v1/messages'>, HttpTarget>>;
 
   constructor(options: OpenAiProviderOptions) {
     this.name = options.name ?? 'openai';
@@ -48,6 +48,7 @@ export class OpenAiProvider implements Provider {
   }
 
   async send(endpoint: Endpoint, body: Record<string, unknown>, signal: AbortSignal): Promise<ProviderResponse> {
+    if (endpoint === '/v1/messages') throw unsupportedEndpoint(this.name, endpoint);
     const target = this.targets[endpoint];
     const context: CallContext = { baseUrl: this.baseUrl, url: target.url, secrets: this.secrets };
     const answer = await this.client.post(target, JSON.stringify(body), this.headers, signal, context);
@@ -100,7 +101,7 @@ export function usageOf(usage: unknown): TokenUsage | null {
   return { promptTokens: count(fields['prompt_tokens']), completionTokens: count(fields['completion_tokens']), totalTokens: count(fields['total_tokens']) };
 }
 
-function requestIdOf(headers: HttpAnswer['headers']): string | null {
+export function requestIdOf(headers: HttpAnswer['headers']): string | null {
   for (const name of ['x-request-id', 'request-id', 'apim-request-id']) {
     const value = headers[name];
     const text = Array.isArray(value) ? value[0] : value;

@@ -1,8 +1,9 @@
 // What the engine needs from an API: send one request, get an OpenAI-shaped answer or a ProviderError.
+import type { RateLimitReading } from '../errors.js';
 import type { Endpoint } from '../input/record.js';
 import type { DecodedVector } from './embeddings-answer.js';
 
-export type ProviderName = 'openai' | 'mock' | 'ollama';
+export type ProviderName = 'openai' | 'mock' | 'ollama' | 'anthropic';
 
 /** How embedding vectors travel: OpenAI's `encoding_format` ('base64': little-endian float32 bytes) or number arrays. */
 export type EmbeddingEncoding = 'base64' | 'float';
@@ -27,6 +28,8 @@ export interface ProviderResponse {
   readonly vectors?: readonly DecodedVector[];
   readonly usage: TokenUsage | null;
   readonly latencyMs: number;
+  /** What the answer's rate-limit headers said (Anthropic's anthropic-ratelimit-*), when it sent any. */
+  readonly rateLimit?: RateLimitReading;
 }
 
 export interface Provider {

@@ -125,7 +125,7 @@ describe('bad flags and files', () => {
     [['--batch-size', 'many'], /Expected `--batch-size` to be an integer from 1 to 10000, got `many`/],
     [['--timeout', '30'], /Expected `--timeout` to be a duration above zero like 250ms, 30s or 2m, got `30`/],
     [['--max-memory', 'lots'], /Expected `--max-memory` to be a size like 800MB, 1.5GB or 75%, got `lots`/],
-    [['--provider', 'azure'], /Expected `--provider` to be one of openai, mock, ollama, got `azure`/],
+    [['--provider', 'azure'], /Expected `--provider` to be one of openai, mock, ollama, anthropic, got `azure`/],
     [['--header', 'no colon'], /Expected `--header` to be a header like "Name: value"/],
     [['--bogus'], /unknown option '--bogus'/],
   ])('%j exits 2 naming the flag, the value and what was expected', async (flags, message) => {
