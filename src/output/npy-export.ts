@@ -10,7 +10,7 @@ import type { CheckedCheckpoint } from './checkpoint-reader.js';
 import { checkCheckpoints, readFailure } from './checkpoint-reader.js';
 import { ByteChunkWriter, TextChunkWriter } from './chunked-writer.js';
 import { embeddingRecord } from './embedding-records.js';
-import type { ExportOptions, ExportResult } from './export.js';
+import type { ExportOptions, ExportResult } from './export-options.js';
 import { idsLine, idsPath, isNpyPath, npyHeader } from './formats/npy.js';
 import type { OutputSink } from './output-file.js';
 import { isStdout, openOutput } from './output-file.js';

@@ -2,7 +2,7 @@
 // One table per export: chat records or embeddings records (one row per text), never both.
 import type { DoneRecord, FailedLine } from '../../checkpoint/queries.js';
 import type { EmbeddingRecord } from '../embedding-records.js';
-import type { EmbeddingRowFormat, ExportFormat, RowFormat } from '../export.js';
+import type { EmbeddingRowFormat, ExportFormat, RowFormat } from './format.js';
 import { chatAnswer } from './jsonl.js';
 import { vectorJson } from './vector-text.js';
 

@@ -3,7 +3,7 @@
 import type { DoneRecord, FailedLine } from '../../checkpoint/queries.js';
 import { parseStoredBody } from '../../checkpoint/queries.js';
 import type { EmbeddingRecord } from '../embedding-records.js';
-import type { EmbeddingRowFormat, ExportFormat, RowFormat } from '../export.js';
+import type { EmbeddingRowFormat, ExportFormat, RowFormat } from './format.js';
 import { vectorJson } from './vector-text.js';
 
 export interface ChatAnswer {

@@ -2,8 +2,9 @@
 import { createHash } from 'node:crypto';
 import type { DoneRecord } from '../../checkpoint/queries.js';
 import { parseStoredBody } from '../../checkpoint/queries.js';
+import type { ExportSource } from '../checkpoint-reader.js';
 import type { EmbeddingRecord } from '../embedding-records.js';
-import type { EmbeddingRowFormat, ExportFormat, ExportSource, RowFormat } from '../export.js';
+import type { EmbeddingRowFormat, ExportFormat, RowFormat } from './format.js';
 import { jsonlErrorRows } from './jsonl.js';
 import { vectorJson } from './vector-text.js';
 
