@@ -3,8 +3,10 @@
 // (an embeddings record's vectors are read and written one at a time).
 import type { Writable } from 'node:stream';
 import type Database from 'better-sqlite3';
-import type { FailedLine } from '../checkpoint/queries.js';
-import { EMBEDDINGS_ENDPOINT, countDoneKinds, iterateDoneRecords, iterateFailedLines, vectorLookup } from '../checkpoint/queries.js';
+import type { FailedLine } from '../checkpoint/failed-lines.js';
+import { EMBEDDINGS_ENDPOINT, countDoneKinds, iterateDoneRecords } from '../checkpoint/done-records.js';
+import { vectorLookup } from '../checkpoint/embedding-rows.js';
+import { iterateFailedLines } from '../checkpoint/failed-lines.js';
 import { UsageError } from '../errors.js';
 import type { ExportSource } from './checkpoint-reader.js';
 import { checkCheckpoints, withCheckpoint } from './checkpoint-reader.js';

@@ -4,7 +4,8 @@
 // cannot make the rows disagree with the header.
 import type Database from 'better-sqlite3';
 import { openCheckpoint } from '../checkpoint/open.js';
-import { countDoneKinds, iterateDoneEmbeddings, iterateEmbeddingShapes, vectorLookup } from '../checkpoint/queries.js';
+import { countDoneKinds, iterateDoneEmbeddings } from '../checkpoint/done-records.js';
+import { iterateEmbeddingShapes, vectorLookup } from '../checkpoint/embedding-rows.js';
 import { FatalError, UsageError } from '../errors.js';
 import type { CheckedCheckpoint } from './checkpoint-reader.js';
 import { checkCheckpoints, readFailure } from './checkpoint-reader.js';

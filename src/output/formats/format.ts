@@ -1,6 +1,7 @@
 // What a text export format is: how it writes done chat records, embeddings records and failed lines.
 // Its own module so the formats and export.ts (which lists them) do not import each other.
-import type { DoneRecord, FailedLine } from '../../checkpoint/queries.js';
+import type { DoneRecord } from '../../checkpoint/done-records.js';
+import type { FailedLine } from '../../checkpoint/failed-lines.js';
 import type { ExportSource } from '../checkpoint-reader.js';
 import type { EmbeddingRecord } from '../embedding-records.js';
 
