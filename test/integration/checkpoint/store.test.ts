@@ -182,7 +182,7 @@ describe('CheckpointStore', () => {
 
   // guards: the checkpoint stores its own answer shape, and a provider's response must stay assignable to it
   it('takes a provider response as the stored answer', () => {
-    const answer: ProviderResponse = { ...response, json: { ok: true } };
+    const answer: ProviderResponse = { ...response, vectors: [] };
     const stored: StoredAnswer = answer;
     expect(stored.bodyText).toBe(response.bodyText);
   });
