@@ -5,7 +5,7 @@ import { ExitCode, type MemsafeError } from '../errors.js';
 import type { Mode } from '../input/record.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import type { InputSource } from '../input/open-input.js';
-import type { NormaliseOptions } from '../input/normalise.js';
+import type { NormalizeOptions } from '../input/normalize.js';
 import type { Provider } from '../provider/provider.js';
 import type { RunLogger } from '../ui/logger.js';
 import type { createProgress } from '../ui/progress.js';
@@ -74,7 +74,7 @@ interface Tools {
 async function execute(
   options: RunOptions,
   input: InputSource,
-  normalise: NormaliseOptions,
+  normalise: NormalizeOptions,
   tools: Tools,
 ): Promise<number> {
   const [checkpoint, { createProvider }, { Engine }, v8] = await Promise.all([

@@ -1,7 +1,8 @@
 // Turns what went wrong in one HTTP call into a ProviderError whose scope tells the engine what to do:
 // retry it (retryable), fail this record (record), or stop the run (run).
-import { parseRetryAfter, type HeaderBag } from '../engine/retry.js';
 import { ProviderError } from '../errors.js';
+import { firstHeader, type HeaderBag } from './headers.js';
+import { parseRetryAfter } from './retry-after.js';
 
 export interface CallContext {
   /** Base URL of the provider, for messages (credentials and query removed by displayUrl). */
@@ -205,11 +206,6 @@ function errorCode(error: unknown, depth = 0): string | undefined {
   const inner = errorCode(cause, depth + 1);
   if (inner !== undefined) return inner;
   return Array.isArray(errors) ? errorCode(errors[0], depth + 1) : undefined;
-}
-
-function firstHeader(headers: HeaderBag, name: string): string | undefined {
-  const value = headers[name];
-  return typeof value === 'string' ? value : value?.[0];
 }
 
 function clip(text: string): string {

@@ -2,7 +2,7 @@
 // stdout with --json (snake_case keys, a stable contract for scripts and cron wrappers).
 import { formatBytes, formatDuration } from '../config/units.js';
 import type { RunOptions } from '../config/run-options.js';
-import type { EngineResult } from '../engine/engine-types.js';
+import type { RunCounters } from '../checkpoint/store.js';
 import { ExitCode } from '../errors.js';
 
 export interface RunSummary {
@@ -23,8 +23,20 @@ export interface RunSummary {
   hint: string | null;
 }
 
+/** What a finished run reports (the engine's result has this shape). */
+export interface FinishedRun {
+  readonly status: string;
+  readonly exitCode: number;
+  readonly counters: RunCounters;
+  readonly haltReason: string | null;
+  readonly error: { readonly message: string; readonly hint: string | undefined } | undefined;
+  readonly initialRss: number;
+  readonly finalRss: number;
+  readonly elapsedMs: number;
+}
+
 /** The summary of one run, from what the engine returned and the options it ran with. */
-export function buildSummary(result: EngineResult, options: RunOptions, redact: (text: string) => string): RunSummary {
+export function buildSummary(result: FinishedRun, options: RunOptions, redact: (text: string) => string): RunSummary {
   const { counters, error } = result;
   const haltReason = result.haltReason ?? (error === undefined ? null : redact(error.message));
   return {
