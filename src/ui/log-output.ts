@@ -3,7 +3,7 @@
 // line above itself instead of breaking it.
 import fs from 'node:fs';
 import type { DestinationStream } from 'pino';
-import { secretRedactor } from './secrets.js';
+import { secretRedactor } from '../redact.js';
 
 /** The part of a pino SonicBoom destination this uses. */
 export interface LogDestination {

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { LOG_LEVELS } from '../config/run-flags.js';
 import { UsageError, errorMessage } from '../errors.js';
 import { LogOutput } from './log-output.js';
-import { REDACTED } from './secrets.js';
+import { REDACTED } from '../redact.js';
 
 export { LOG_LEVELS };
 export type LogLevel = (typeof LOG_LEVELS)[number];
