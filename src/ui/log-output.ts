@@ -48,7 +48,11 @@ export class LogOutput implements DestinationStream {
     if (this.diversion !== undefined) {
       this.diversion.write(safe);
     } else if (!this.closed) {
-      this.destination.write(safe);
+      try {
+        this.destination.write(safe);
+      } catch {
+        // the disk is full or the fd is gone: losing a log line must not fail the call that logged it
+      }
     } else if (this.fallbackFd !== undefined) {
       writeQuietly(this.fallbackFd, safe);
     }

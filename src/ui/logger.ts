@@ -1,5 +1,5 @@
 // The run's pino logger: JSON lines to stderr or --log-file, through a LogOutput that scrubs secrets and can
-// hand lines to the progress bar. No transport: a worker thread costs 8–18 MB, an async SonicBoom about 3 MB.
+// hand lines to the progress bar. No transport: a worker thread costs 8–18 MB.
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
@@ -10,9 +10,6 @@ import { REDACTED } from '../redact.js';
 
 export { LOG_LEVELS };
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** Queued log text above this is dropped rather than held when stderr or the disk stops draining. */
-const MAX_QUEUED_LOG_BYTES = 4 * 1024 * 1024;
 
 /** Field names whose values never reach a log line, wherever the object came from. */
 const REDACT_PATHS = [
@@ -53,7 +50,10 @@ export interface RunLogger {
 export function createLogger(options: LoggerOptions): RunLogger {
   const toFile = options.file !== undefined;
   const fd = options.file !== undefined ? openLogFile(options.file) : 2;
-  const destination = pino.destination({ dest: fd, sync: false, maxLength: MAX_QUEUED_LOG_BYTES });
+  // Synchronous: an async write still in libuv's pool when close() flushes the rest lands after them, or is
+  // lost when the process exits. One write(2) per line, as Node writes its own stderr; lines come per event,
+  // not per request.
+  const destination = pino.destination({ dest: fd, sync: true });
   const output = new LogOutput({
     destination,
     secrets: options.secrets,
