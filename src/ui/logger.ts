@@ -1,10 +1,13 @@
-// The run's pino logger: JSON lines to stderr or --log-file, through a LogOutput that scrubs secrets and can
-// hand lines to the progress bar. No transport: a worker thread costs 8–18 MB.
+// The run's pino logger: JSON lines to --log-file or stderr (human lines when stderr is a terminal), through a
+// LogOutput that scrubs secrets and can hand lines to the progress bar. No transport: a worker thread costs
+// 8–18 MB; the human format is a small formatter on the main thread instead.
 import fs from 'node:fs';
 import path from 'node:path';
+import tty from 'node:tty';
 import pino from 'pino';
 import { LOG_LEVELS } from '../config/run-flags.js';
 import { UsageError, errorMessage } from '../errors.js';
+import { colorAllowed, humanLogFormatter } from './human-log.js';
 import { LogOutput } from './log-output.js';
 import { REDACTED } from '../redact.js';
 
@@ -37,6 +40,19 @@ export interface LoggerOptions {
   file?: string | undefined;
   /** Values to scrub from every line: the API key, --header values. */
   secrets?: readonly string[] | undefined;
+  /** --json: JSON lines on stderr even when it is a terminal. */
+  json?: boolean | undefined;
+  /** stderr is a terminal; by default asked of fd 2. */
+  tty?: boolean | undefined;
+  /** For NO_COLOR and TERM; process.env by default. */
+  env?: NodeJS.ProcessEnv | undefined;
+}
+
+export type LogFormat = 'json' | 'human';
+
+/** Human lines only for a person at a terminal; files, pipes and --json get JSON lines, one per entry. */
+export function logFormat(options: { toFile: boolean; json: boolean; tty: boolean }): LogFormat {
+  return !options.toFile && options.tty && !options.json ? 'human' : 'json';
 }
 
 export interface RunLogger {
@@ -50,6 +66,8 @@ export interface RunLogger {
 export function createLogger(options: LoggerOptions): RunLogger {
   const toFile = options.file !== undefined;
   const fd = options.file !== undefined ? openLogFile(options.file) : 2;
+  const onTerminal = options.tty ?? tty.isatty(2);
+  const human = logFormat({ toFile, json: options.json === true, tty: onTerminal }) === 'human';
   // Synchronous: an async write still in libuv's pool when close() flushes the rest lands after them, or is
   // lost when the process exits. One write(2) per line, as Node writes its own stderr; lines come per event,
   // not per request.
@@ -59,6 +77,7 @@ export function createLogger(options: LoggerOptions): RunLogger {
     secrets: options.secrets,
     sharesTerminal: !toFile,
     fallbackFd: toFile ? undefined : 2,
+    format: human ? humanLogFormatter({ color: colorAllowed(options.env ?? process.env) }) : undefined,
   });
   const logger = pino(
     {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
-import { createLogger } from '../../../src/ui/logger.js';
+import { createLogger, logFormat } from '../../../src/ui/logger.js';
 import { blockThreadpool, canBlockThreadpool } from '../../helpers/busy-threadpool.js';
 
 const KEY = 'sk-live-9f8e7d6c5b4a3210';
@@ -113,5 +113,26 @@ describe('createLogger', () => {
     const attempt = () => createLogger({ level: 'info', file: path.join(blocker, 'run.log') });
     expect(attempt).toThrow(UsageError);
     expect(attempt).toThrow(/--log-file/);
+  });
+});
+
+// guards: JSON stays for --log-file, off a terminal and with --json; human lines only for a person at a terminal
+describe('logFormat', () => {
+  it.each([
+    [{ toFile: false, json: false, tty: true }, 'human'],
+    [{ toFile: false, json: false, tty: false }, 'json'],
+    [{ toFile: false, json: true, tty: true }, 'json'],
+    [{ toFile: true, json: false, tty: true }, 'json'],
+    [{ toFile: true, json: true, tty: false }, 'json'],
+  ] as const)('%o -> %s', (options, expected) => {
+    expect(logFormat(options)).toBe(expected);
+  });
+
+  it('writes JSON lines to --log-file even when stderr is a terminal', () => {
+    const file = path.join(dir, 'tty.log');
+    const { logger, close } = createLogger({ level: 'info', file, tty: true });
+    logger.info({ provider: 'mock' }, 'run started');
+    close();
+    expect(readLines(file)).toMatchObject([{ level: 30, msg: 'run started', provider: 'mock' }]);
   });
 });
