@@ -24,6 +24,13 @@ const MAX_DEPTH = 2;
 // eslint-disable-next-line no-control-regex -- control characters must be quoted (escaped), never printed raw
 const BARE_VALUE = /^[^\s"'=\\\x00-\x1f\x7f-\x9f]+$/;
 
+export type LogFormat = 'json' | 'human';
+
+/** Human lines only for a person at a terminal; files, pipes and --json get JSON lines, one per entry. */
+export function logFormat(options: { toFile: boolean; json: boolean; tty: boolean }): LogFormat {
+  return !options.toFile && options.tty && !options.json ? 'human' : 'json';
+}
+
 /** True when NO_COLOR (https://no-color.org) is unset or empty and the terminal is not "dumb". */
 export function colorAllowed(env: NodeJS.ProcessEnv): boolean {
   return (env['NO_COLOR'] ?? '') === '' && env['TERM'] !== 'dumb';

@@ -7,7 +7,7 @@ import tty from 'node:tty';
 import pino from 'pino';
 import { LOG_LEVELS } from '../config/run-flags.js';
 import { UsageError, errorMessage } from '../errors.js';
-import { colorAllowed, humanLogFormatter } from './human-log.js';
+import { colorAllowed, humanLogFormatter, logFormat } from './human-log.js';
 import { LogOutput } from './log-output.js';
 import { REDACTED } from '../redact.js';
 
@@ -48,12 +48,6 @@ export interface LoggerOptions {
   env?: NodeJS.ProcessEnv | undefined;
 }
 
-export type LogFormat = 'json' | 'human';
-
-/** Human lines only for a person at a terminal; files, pipes and --json get JSON lines, one per entry. */
-export function logFormat(options: { toFile: boolean; json: boolean; tty: boolean }): LogFormat {
-  return !options.toFile && options.tty && !options.json ? 'human' : 'json';
-}
 
 export interface RunLogger {
   logger: pino.Logger;

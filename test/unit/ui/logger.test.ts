@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
-import { createLogger, logFormat } from '../../../src/ui/logger.js';
+import { logFormat } from '../../../src/ui/human-log.js';
+import { createLogger } from '../../../src/ui/logger.js';
 import { blockThreadpool, canBlockThreadpool } from '../../helpers/busy-threadpool.js';
 
 const KEY = 'sk-live-9f8e7d6c5b4a3210';
