@@ -6,11 +6,11 @@
 
 export const REDACTED = '[redacted]';
 
-/** Shorter values are not scrubbed: replacing every "1" or "abc" would mangle text and protect nothing guessable. */
-export const MIN_SECRET_LENGTH = 4;
-
-/** Values never scrubbed: replacing them would break the JSON of a log line, and no credential is one of them. */
-const JSON_WORDS = new Set(['true', 'false', 'null']);
+/**
+ * Shorter values are not scrubbed: every --header value counts as secret, and replacing "full", "demo" or "true"
+ * everywhere would mangle messages and break JSON log lines while protecting nothing guessable.
+ */
+export const MIN_SECRET_LENGTH = 6;
 
 /** OpenAI, Anthropic and most compatible gateways' keys (`sk-...`, `sk-proj-...`), masked echoes (`sk-abc***xyz`) included. */
 const KEY_SHAPED = /\bsk-[A-Za-z0-9_*.-]{4,}/g;
@@ -30,7 +30,7 @@ export function secretVariants(secrets: readonly string[]): string[] {
   }
   // Longest first, so a value is replaced whole before any shorter value that is part of it.
   return [...variants]
-    .filter((variant) => variant.length >= MIN_SECRET_LENGTH && !JSON_WORDS.has(variant))
+    .filter((variant) => variant.length >= MIN_SECRET_LENGTH)
     .sort((a, b) => b.length - a.length);
 }
 
