@@ -27,11 +27,11 @@ export async function runJob(command: Command, fixedMode: Mode | undefined): Pro
     import('../ui/logger.js'),
     import('../ui/progress.js'),
     import('../ui/summary.js'),
-    import('../ui/secrets.js'),
+    import('../redact.js'),
   ]);
   const secrets = [options.apiKey, ...options.headers.map(([, value]) => value)].filter((value): value is string => value !== undefined);
   const redact = secretRedactor(secrets);
-  const log = createLogger({ level: options.logLevel, file: options.logFile, secrets });
+  const log = createLogger({ level: options.logLevel, file: options.logFile, secrets, json: options.json });
   try {
     const [{ openInput }, { loadTokenCounter }] = await Promise.all([import('../input/open-input.js'), import('../input/tokens.js')]);
     const { defaultModelFor } = await import('../provider/create-provider.js');

@@ -1,6 +1,7 @@
 // Turns what went wrong in one HTTP call into a ProviderError whose scope tells the engine what to do:
 // retry it (retryable), fail this record (record), or stop the run (run).
 import { ProviderError } from '../errors.js';
+import { redactSecrets as redact } from '../redact.js';
 import { firstHeader, type HeaderBag } from './headers.js';
 import { parseRetryAfter } from './retry-after.js';
 
@@ -175,13 +176,6 @@ export function serverError(bodyText: string): ServerErrorFields {
 
 function isQuotaError(server: ServerErrorFields): boolean {
   return server.code === 'insufficient_quota' || server.type === 'insufficient_quota';
-}
-
-/** Replaces secrets, and anything shaped like an OpenAI key (401 bodies echo a masked key), with `***`. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('***');
-  return out.replace(/\bsk-[A-Za-z0-9_*.-]{4,}/g, 'sk-***');
 }
 
 /** A URL fit for messages: no user:password, no query string (some gateways take keys there). */
