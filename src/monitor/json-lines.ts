@@ -60,6 +60,7 @@ export function summaryRecord(summary: Summary): JsonRecord {
     ...(summary.peakGpuBytes === undefined ? {} : { peak_gpu_bytes: summary.peakGpuBytes }),
     trend_mb_per_min: summary.trend.mbPerMinute === undefined ? null : Math.round(summary.trend.mbPerMinute * 100) / 100,
     leak_suspected: summary.trend.leakSuspected,
+    climbing: summary.trend.climbing,
     forecast_ms: summary.trend.forecastMs === undefined ? null : Math.round(summary.trend.forecastMs),
     warnings: summary.warnings,
     actions: summary.actions,

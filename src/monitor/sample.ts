@@ -33,6 +33,8 @@ export type EventKind =
   | 'grace_over'
   | 'leak_suspected'
   | 'leak_cleared'
+  | 'climbing'
+  | 'climb_ended'
   | 'cgroup_oom_kill'
   | 'gpu_unavailable'
   | 'gpu_error'
@@ -49,3 +51,6 @@ export interface MonitorEvent {
   /** Extra fields for the JSON line (signal sent, thresholds, slope...). */
   readonly detail?: Readonly<Record<string, string | number | boolean | null>>;
 }
+
+/** An event before it is stamped with its time. */
+export type EventDraft = Omit<MonitorEvent, 't'>;

@@ -58,7 +58,7 @@ describe('JSON records', () => {
       pid: 7,
       startedAt: 0,
       endedAt: 3000,
-      trend: { floors: 6, mbPerMinute: 1.234, leakSuspected: true, forecastMs: 1234.5 },
+      trend: { floors: 6, samples: 60, mbPerMinute: 1.234, leakSuspected: true, forecastMs: 1234.5, climbing: false },
       reason: 'guard_terminated',
       exitCode: 75,
     });
@@ -74,6 +74,7 @@ describe('JSON records', () => {
       peak_gpu_bytes: 30,
       trend_mb_per_min: 1.23,
       leak_suspected: true,
+      climbing: false,
       forecast_ms: 1235,
       warnings: 1,
       actions: 1,
