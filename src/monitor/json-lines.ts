@@ -18,8 +18,10 @@ export function sampleRecord(sample: Sample): JsonRecord {
   };
   const { cgroup, pressure } = sample;
   if (cgroup !== undefined) {
+    record.cgroup_version = cgroup.version;
     if (cgroup.currentBytes !== undefined) record.cgroup_current_bytes = cgroup.currentBytes;
     if (cgroup.workingSetBytes !== undefined) record.cgroup_working_set_bytes = cgroup.workingSetBytes;
+    if (cgroup.peakBytes !== undefined) record.cgroup_peak_bytes = cgroup.peakBytes;
     if (cgroup.limitBytes !== undefined) record.cgroup_limit_bytes = cgroup.limitBytes;
     if (cgroup.events !== undefined) {
       record.cgroup_high_events = cgroup.events.high;

@@ -52,7 +52,7 @@ export class MonitorSession {
       pid: target.pid,
       children: options.children,
       intervalMs: options.intervalMs,
-      cgroupDir: thresholds.cgroupDir,
+      cgroup: thresholds.cgroup,
       ...(options.gpu ? { gpuCommand: options.nvidiaSmi } : {}),
       onGpuTrouble: (trouble) => {
         const message =

@@ -18,8 +18,11 @@ export interface Sample {
 }
 
 export interface CgroupReading {
+  readonly version: 1 | 2;
   readonly currentBytes: number | undefined;
   readonly workingSetBytes: number | undefined;
+  /** The most the cgroup has held (v2 memory.peak, v1 memory.max_usage_in_bytes). */
+  readonly peakBytes: number | undefined;
   readonly limitBytes: number | undefined;
   readonly events: CgroupMemoryEvents | undefined;
 }

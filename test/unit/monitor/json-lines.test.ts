@@ -20,12 +20,14 @@ describe('JSON records', () => {
   it('adds the cgroup, PSI and GPU fields when present', () => {
     const record = sampleRecord({
       ...bare,
-      cgroup: { currentBytes: 30, workingSetBytes: 20, limitBytes: 100, events: { high: 1, max: 2, oom: 3, oomKill: 4 } },
+      cgroup: { version: 1, currentBytes: 30, workingSetBytes: 20, peakBytes: 40, limitBytes: 100, events: { high: 1, max: 2, oom: 3, oomKill: 4 } },
       pressure: { someAvg10: 0.5, fullAvg10: undefined, scope: 'system' },
       gpuBytes: null,
     });
     expect(record).toMatchObject({
+      cgroup_version: 1,
       cgroup_current_bytes: 30,
+      cgroup_peak_bytes: 40,
       cgroup_working_set_bytes: 20,
       cgroup_limit_bytes: 100,
       cgroup_high_events: 1,

@@ -12,7 +12,7 @@ const latest: Sample = {
   rssBytes: 120 * MB,
   cpu: 12.5,
   procs: 3,
-  cgroup: { currentBytes: 200 * MB, workingSetBytes: 180 * MB, limitBytes: 1024 * MB, events: { high: 0, max: 0, oom: 0, oomKill: 2 } },
+  cgroup: { version: 2, currentBytes: 200 * MB, workingSetBytes: 180 * MB, peakBytes: undefined, limitBytes: 1024 * MB, events: { high: 0, max: 0, oom: 0, oomKill: 2 } },
   pressure: { someAvg10: 1.5, fullAvg10: 0.2, scope: 'cgroup' },
   gpuBytes: 512 * MB,
 };
