@@ -11,7 +11,7 @@ export interface MemoryLimit {
 /** Node 20 reports 2^64 from constrainedMemory() when no limit is set: treat that as none. */
 const NO_LIMIT = 2 ** 60;
 
-export function detectMemoryLimit(lookup: CgroupLookup = {}, constrainedMemory = () => process.constrainedMemory?.()): MemoryLimit {
+export function detectMemoryLimit(lookup: CgroupLookup = {}, constrainedMemory: () => number | undefined = () => process.constrainedMemory?.()): MemoryLimit {
   const physical = os.totalmem();
   const cgroup = readCgroupLimit(findMemoryCgroup('self', lookup));
   if (cgroup !== undefined && cgroup < physical) return { bytes: cgroup, source: 'cgroup' };
