@@ -81,7 +81,7 @@ export function formatTrend(trend: TrendReading): string {
   if (trend.mbPerMinute === undefined) return trend.samples < DEFAULT_CLIMB_OPTIONS.minSamples ? 'not enough samples yet' : 'no clear climb yet';
   const slope = `${trend.mbPerMinute >= 0 ? '+' : ''}${trend.mbPerMinute.toFixed(1)} MB/min`;
   const notes = [...(trend.climbing ? ['climbing'] : []), ...(trend.leakSuspected ? ['suspected leak'] : [])];
-  const forecast = trend.forecastMs === undefined ? '' : `, --max in ~${formatDuration(trend.forecastMs)}`;
+  const forecast = trend.forecastMs === undefined ? '' : trend.forecastMs === 0 ? ', at --max' : `, --max in ~${formatDuration(trend.forecastMs)}`;
   return `${slope}${notes.length === 0 ? '' : ` (${notes.join(', ')})`}${forecast}`;
 }
 

@@ -88,6 +88,7 @@ describe('ClimbDetector', () => {
     const detector = new ClimbDetector();
     for (let index = 0; index < 6; index++) detector.add(index * 1000, 100 * MB + index * 20 * MB);
     expect(detector.reading(5000, 150 * MB)).toMatchObject({ climbing: true, forecastMs: 0 });
+    expect(formatTrend({ floors: 0, samples: 6, leakSuspected: false, climbing: true, mbPerMinute: 1200, forecastMs: 0 })).toBe('+1200.0 MB/min (climbing), at --max');
   });
 });
 
