@@ -1,7 +1,7 @@
 // OpenAI-compatible APIs (OpenAI, Azure via --header, vLLM, llama.cpp, LiteLLM, the mock server).
 import type { Endpoint } from '../input/record.js';
 import { type CallContext, classifyStatus, invalidBody } from './classify.js';
-import { HttpClient, type HttpAnswer, type HttpTarget, joinUrl } from './http-client.js';
+import { HttpClient, type HttpAnswer, type HttpTarget, joinUrl, type ResponseAdmission } from './http-client.js';
 import type { EmbeddingEncoding, Provider, ProviderName, ProviderResponse, TokenUsage } from './provider.js';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -46,10 +46,10 @@ export class OpenAiProvider implements Provider {
     };
   }
 
-  async send(endpoint: Endpoint, body: Record<string, unknown>, signal: AbortSignal): Promise<ProviderResponse> {
+  async send(endpoint: Endpoint, body: Record<string, unknown>, signal: AbortSignal, admission?: ResponseAdmission): Promise<ProviderResponse> {
     const target = this.targets[endpoint];
     const context: CallContext = { baseUrl: this.baseUrl, url: target.url, secrets: this.secrets };
-    const answer = await this.client.post(target, JSON.stringify(body), this.headers, signal, context);
+    const answer = await this.client.post(target, JSON.stringify(body), this.headers, signal, context, admission);
     return toProviderResponse(answer, context, endpoint === '/v1/embeddings');
   }
 
@@ -60,20 +60,26 @@ export class OpenAiProvider implements Provider {
 
 /**
  * A 2xx answer with a JSON object body, as ProviderResponse; anything else as the classified ProviderError.
- * `keepJson` (embeddings) hands the parsed body on; chat answers drop it, as they wait in the commit buffer.
+ * `keepJson` (embeddings) hands the parsed body on and lets go of the text; chat answers keep the text exactly
+ * as received (it is what is stored) and drop the parsed copy, as they wait in the commit buffer.
  */
 export function toProviderResponse(answer: HttpAnswer, context: CallContext, keepJson = false, nowMs = Date.now()): ProviderResponse {
   if (answer.status < 200 || answer.status >= 300) throw classifyStatus(answer.status, answer.headers, answer.bodyText, context, nowMs);
   const parsed = parseObject(answer.bodyText);
   if (parsed === undefined) throw invalidBody(answer.status, answer.bodyText.trim() === '' ? 'empty body' : 'not a JSON object', context);
-  return {
+  const common = {
     status: answer.status,
     requestId: requestIdOf(answer.headers),
-    bodyText: answer.bodyText,
-    ...(keepJson ? { json: parsed } : {}),
     usage: usageOf(parsed['usage']),
     latencyMs: Math.round(answer.latencyMs),
+    bodyBytes: answer.bodyBytes,
   };
+  return keepJson ? parsedResponse(common, parsed) : { ...common, bodyText: answer.bodyText };
+}
+
+/** A response that holds only its parsed body: `bodyText` is serialised again if someone asks for it. */
+export function parsedResponse(fields: Omit<ProviderResponse, 'bodyText' | 'json'>, json: Readonly<Record<string, unknown>>): ProviderResponse {
+  return Object.defineProperty({ ...fields, json }, 'bodyText', { get: () => JSON.stringify(json), enumerable: true }) as ProviderResponse;
 }
 
 export function parseObject(text: string): Record<string, unknown> | undefined {
