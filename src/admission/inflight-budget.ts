@@ -63,6 +63,8 @@ export class InflightBudget {
     this.margin = options.marginBytes ?? Math.max(8 * MB, Math.floor(options.maxMemoryBytes * 0.05));
     this.now = options.now ?? (() => performance.now());
     this.rssMaxAgeMs = options.rssMaxAgeMs ?? 20;
+    // Made at startup, before any answer: the first reading is the baseline the ceiling starts from.
+    this.currentRss();
   }
 
   /** Bytes reserved now (the progress bar's "inflight"). */
