@@ -5,12 +5,16 @@ import { type HistogramSnapshot, LogHistogram } from './log-histogram.js';
 export type WireEncoding = 'base64' | 'float';
 
 /**
- * Bytes the process holds per body byte while one answer is read and parsed. Measured with
- * scripts/measure-answer-memory.mjs (node 20, live heap + external after forced GCs, mock answers):
- *   chat 6.3 MB:            before 4.0x (chunks + concatenated copy + string + parsed JSON), now 2.0x
- *   embeddings base64 8.4 MB (512 x 3072): before 4.0x, now 2.0x peak (string + parsed), 0.76x kept (blobs)
- *   embeddings float 14.8 MB (512 x 3072): before 4.0x, now 2.0x peak, 0.43x kept
- * RSS runs above live bytes (garbage not yet collected), so reservations count 3x.
+ * Bytes the process holds per body byte while one answer is read and parsed. Measured (node 20, mock answers):
+ * live heap + external after forced GCs at each step of reading one body (chunks -> one buffer -> string -> parse):
+ *   chat 6.3 MB:                             before 4.0x (chunks + concatenated copy + string + parsed), now 3.0x
+ *   embeddings base64 8.4 MB (512 x 3072):   before 4.0x, now 3.0x at the parse, 0.76x once decoded
+ *   embeddings float 14.8 MB (512 x 3072):   before 4.0x, now 3.0x at the parse, 0.43x once decoded
+ * and scripts/measure-answer-memory.mjs (16 answers held, 4 in flight; peak RSS / live bytes per answer held):
+ *   chat 6 MB:        peak 1.66-1.74x -> 1.47-1.49x, live 1.44-1.57x -> 1.00-1.07x
+ *   base64 8 MB:      peak 2.50-2.53x -> 2.04-2.12x, live 2.07-2.13x -> 1.02-1.20x (parsed body only, no text)
+ *   float 14 MB:      peak 2.09-2.18x -> 1.31-1.64x, live 1.93-1.99x -> 0.93-1.12x
+ * RSS runs above live bytes (garbage not yet collected), so a reservation counts 3x its body.
  */
 export const HOLD_FACTOR = 3;
 
