@@ -74,10 +74,10 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
-async function setup(bodyBytes: number, chunked: boolean, maxResponseBytes = 256 * MB) {
+async function setup(bodyBytes: number, chunked: boolean, maxResponseBytes = 256 * MB, timeoutMs = 60_000) {
   const server = await startServer(bodyBytes, chunked);
   servers.push(server);
-  const client = new HttpClient({ connections: 4, timeoutMs: 60_000, maxResponseBytes, useProxyEnv: false });
+  const client = new HttpClient({ connections: 4, timeoutMs, maxResponseBytes, useProxyEnv: false });
   clients.push(client);
   const target = joinUrl(`${server.url}/v1`, '/chat/completions');
   const context: CallContext = { baseUrl: server.url, url: target.url, secrets: [] };
@@ -163,6 +163,22 @@ describe.each([
     const results = await Promise.all([one(), one(), one()]);
     expect(results.map((result) => result.bodyBytes)).toEqual([2 * MB, 2 * MB, 2 * MB]);
     expect(budget.peakBytes).toBeLessThanOrEqual(8 * MB);
+    expect(budget.reservedBytes).toBe(0);
+  });
+});
+
+describe('HttpClient admission and the deadline', () => {
+  it('a wait for room that outlasts --timeout ends as a timeout and leaves no waiter behind', async () => {
+    const { post } = await setup(4 * MB, false, 256 * MB, 300);
+    const budget = new InflightBudget({ maxInflightBytes: 16 * MB, maxMemoryBytes: 1024 * MB, marginBytes: 0, readRss: () => 0 });
+    const other = await budget.reserve(8 * MB, never);
+    const reservation = await budget.reserve(MB, never);
+    // guards: the deadline must reach a request parked in the budget, not leave it queued forever
+    const error = await post(responseAdmission(reservation, { ceilingBytes: () => budget.ceilingBytes() })).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'timeout', scope: 'retryable' });
+    expect(budget.waiting).toBe(0);
+    reservation.release();
+    other.release();
     expect(budget.reservedBytes).toBe(0);
   });
 });
