@@ -18,7 +18,10 @@ export interface InflightBudgetOptions {
 export interface Reservation {
   /** Bytes held now. */
   readonly bytes: number;
-  /** Replaces the estimate with the real size (content-length x hold factor): shrinks at once, or waits for room to grow. */
+  /**
+   * Replaces the estimate with the real size (content-length x hold factor) before the body is read: shrinks at
+   * once, or gives the estimate back and waits, ahead of new requests, until the real size fits.
+   */
   resize(realBytes: number, signal: AbortSignal): Promise<void>;
   /** Holds `extraBytes` more (a chunked body read past its reservation); waits for room, ahead of new requests. */
   grow(extraBytes: number, signal: AbortSignal): Promise<void>;
@@ -112,7 +115,14 @@ export class InflightBudget {
       },
       resize: (realBytes, signal) => {
         const target = wholeBytes(realBytes);
-        if (target >= holder.bytes) return this.grow(holder, target - holder.bytes, signal);
+        if (target > holder.bytes && !holder.released) {
+          // The body is still in the socket: the estimate is no real memory, so it is given back while this waits.
+          // (Holding it would let requests that all resize at once wait on each other.)
+          this.reserved -= holder.bytes;
+          holder.bytes = 0;
+          return this.grow(holder, target, signal);
+        }
+        if (target === holder.bytes) return Promise.resolve();
         if (!holder.released) {
           this.reserved -= holder.bytes - target;
           holder.bytes = target;

@@ -224,3 +224,25 @@ describe('Reservation resize and grow', () => {
     expect(grow.settled).toBe(true);
   });
 });
+
+describe('Reservation resize before the body is read', () => {
+  it('gives the estimate back while it waits, so requests that all resize at once do not wait on each other', async () => {
+    const { subject } = budget();
+    const a = await subject.reserve(30, never);
+    const b = await subject.reserve(30, never);
+    const c = await subject.reserve(30, never);
+    // guards: three small estimates whose headers all say "big" must not stall (or preempt) each other
+    const resized = [a, b, c].map((reservation) => track(reservation.resize(60, never)));
+    await flush();
+    expect(resized.map((entry) => entry.settled)).toEqual([true, false, false]);
+    expect(resized.some((entry) => entry.error !== undefined)).toBe(false);
+    expect(subject.reservedBytes).toBe(60);
+    a.release();
+    await flush();
+    expect(resized.map((entry) => entry.settled)).toEqual([true, true, false]);
+    b.release();
+    await flush();
+    expect(resized[2]?.settled).toBe(true);
+    expect(subject.peakBytes).toBeLessThanOrEqual(100);
+  });
+});
