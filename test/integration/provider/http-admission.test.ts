@@ -167,6 +167,34 @@ describe.each([
   });
 });
 
+describe('HttpClient admission with many chunked answers bigger than their estimates', () => {
+  it('they grow as they stream (the youngest give way if all wait, and are sent again) and all finish within the budget', async () => {
+    const { post } = await setup(2 * MB, true);
+    const budget = new InflightBudget({ maxInflightBytes: 8 * MB, maxMemoryBytes: 1024 * MB, marginBytes: 0, readRss: () => 0 });
+    let preempted = 0;
+    const one = async (): Promise<number> => {
+      for (;;) {
+        const reservation = await budget.reserve(64 * 1024, never);
+        try {
+          const result = await post(responseAdmission(reservation, { holdFactor: 3, ceilingBytes: () => budget.ceilingBytes() }));
+          return result.bodyBytes;
+        } catch (error) {
+          if ((error as ProviderError).code !== 'admission_preempted') throw error;
+          expect((error as ProviderError).scope).toBe('retryable');
+          preempted++;
+        } finally {
+          reservation.release();
+        }
+      }
+    };
+    const sizes = await Promise.all(Array.from({ length: 12 }, () => one()));
+    expect(sizes).toEqual(Array<number>(12).fill(2 * MB));
+    expect(budget.peakBytes).toBeLessThanOrEqual(8 * MB);
+    expect(budget.reservedBytes).toBe(0);
+    expect(budget.waiting).toBe(0);
+  });
+});
+
 describe('HttpClient admission and the deadline', () => {
   it('a wait for room that outlasts --timeout ends as a timeout and leaves no waiter behind', async () => {
     const { post } = await setup(4 * MB, false, 256 * MB, 300);
