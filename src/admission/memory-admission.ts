@@ -57,7 +57,12 @@ export class MemoryAdmission {
     const model = modelOf(job);
     const embeddings = job.endpoint === '/v1/embeddings';
     this.sizes.observe(job.endpoint, model, bodyBytes, embeddings ? textsOf(job) : undefined);
-    if (embeddings && dimension !== undefined && dimension > 0) this.dimensions.set(model, dimension);
+    if (embeddings && dimension !== undefined) this.noteDimension(model, dimension);
+  }
+
+  /** The packer saw `model`'s vectors have `dimension` values (an answer accepted, or the checkpoint's vectors). */
+  noteDimension(model: string, dimension: number): void {
+    if (Number.isInteger(dimension) && dimension > 0) this.dimensions.set(model, dimension);
   }
 
   /** Embeddings texts per request for `model` so one answer fits half the budget with a margin; `maxPack` until the dimension is known. */

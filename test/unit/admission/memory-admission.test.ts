@@ -52,6 +52,14 @@ describe('MemoryAdmission', () => {
     expect(size * 16_434 * HOLD_FACTOR).toBeLessThanOrEqual(40 * MB * 0.5 * 0.8 * 1.2);
   });
 
+  it('the packer can tell the dimension (from the checkpoint) before any answer', () => {
+    const subject = admission(40 * MB);
+    subject.noteDimension('e', 3072);
+    subject.noteDimension('e', 0);
+    expect(subject.packSize('e', 'float', 512)).toBe(75);
+    expect(subject.estimate(pack(10))).toBe(Math.ceil(10 * (3072 * 16 / 3 + 64) * HOLD_FACTOR));
+  });
+
   it('a restored snapshot gives a fresh worker the learned sizes', () => {
     const killed = admission();
     for (let i = 0; i < 5; i++) killed.observe(chat, 6 * MB);
