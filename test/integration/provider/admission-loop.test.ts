@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryAdmission } from '../../../src/admission/memory-admission.js';
 import { HOLD_FACTOR } from '../../../src/admission/size-estimator.js';
+import { ProviderError } from '../../../src/errors.js';
 import type { Job } from '../../../src/input/record.js';
 import { type MockServer, startMockServer } from '../../../src/provider/mock-server.js';
 import { OpenAiProvider } from '../../../src/provider/openai.js';
@@ -28,7 +29,7 @@ describe('admission around Provider.send', () => {
     const budgetBytes = Math.ceil(2.2 * 3 * MB * HOLD_FACTOR);
     const admission = new MemoryAdmission({ maxInflightBytes: budgetBytes, maxMemoryBytes: 64 * 1024 * MB, marginBytes: 0, readRss: () => 0, maxResponseBytes: 8 * MB, concurrency: 32 });
     let overBudget = 0;
-    const send = async (job: Job) => {
+    const attempt = async (job: Job) => {
       // (the dispatcher: gate + pacing first, then) the last wait before sending:
       const { reservation, hook } = await admission.admit(job, never);
       try {
@@ -38,6 +39,17 @@ describe('admission around Provider.send', () => {
         return response;
       } finally {
         reservation.release();
+      }
+    };
+    // As the dispatcher does, retryable failures are sent again (a kept-alive socket the server closed while the
+    // request waited for room resets under load).
+    const send = async (job: Job) => {
+      for (let tries = 1; ; tries++) {
+        try {
+          return await attempt(job);
+        } catch (error) {
+          if (!(error instanceof ProviderError) || error.scope !== 'retryable' || tries >= 5) throw error;
+        }
       }
     };
     const responses = await Promise.all(Array.from({ length: 64 }, (_, i) => send(chatJob(i))));
