@@ -2,7 +2,7 @@
 // 429, then cut to just below the accepted rate, grown back slowly while answers succeed.
 
 export interface RatePacerOptions {
-  /** Factor of a cut, applied to the accepted rate (default 0.9: a sawtooth averaging ~95% of the limit). */
+  /** Factor of a cut (default 0.9: the sawtooth between 0.9 and 1 x the limit averages ~95% of it; 0.7 would average ~85%). */
   readonly decrease?: number;
   /** Growth per second of success, as a share of the rate (default 0.05). */
   readonly increasePerSecond?: number;
@@ -18,6 +18,8 @@ export interface RatePacerOptions {
 export interface RefusalEvidence {
   readonly acceptedPerSecond: number;
   readonly refusedShare: number;
+  /** Answers in the window the two numbers above come from. */
+  readonly answers: number;
   /** Cuts closer than this to the last one are the same overshoot (RTT-ish; the facade derives it from latency). */
   readonly guardMs: number;
 }
@@ -31,14 +33,20 @@ interface PendingCut {
   readonly at: number;
   readonly previousRate: number;
   readonly shareBefore: number;
+  /** The share of 429s to expect after the cut if they came from a limit at the accepted rate. */
+  readonly expectedAfter: number;
 }
 
 /** A cut is judged on at least this many answers sent after it. */
-const MIN_EVALUATION_SAMPLES = 20;
+const MIN_EVALUATION_SAMPLES = 100;
+/** The share of 429s that come whatever our rate is forgotten with this half-life. */
+const BACKGROUND_HALF_LIFE_MS = 10_000;
+/** Refused shares at or above this are never put down to shedding. */
+const SHEDDING_AT_MOST = 0.1;
+/** The first cut waits for this many answers in the window. */
+const MIN_FIRST_CUT_ANSWERS = 10;
 /** A cut is only undone for small refusal shares: a large share is an overshoot however little a cut helped. */
 const UNDO_BELOW_SHARE = 0.25;
-/** The share of 429s that come whatever our rate is forgotten with this half-life. */
-const BACKGROUND_HALF_LIFE_MS = 30_000;
 
 export class RatePacer {
   private rate = Number.POSITIVE_INFINITY;
@@ -47,9 +55,10 @@ export class RatePacer {
   private lastCutAt = Number.NEGATIVE_INFINITY;
   private lastGrowthAt = Number.NEGATIVE_INFINITY;
   private pending: PendingCut | undefined;
+  private cuts = 0;
+  private undone = 0;
   private background = 0;
   private backgroundAt = 0;
-  private cuts = 0;
   private readonly decrease: number;
   private readonly increasePerSecond: number;
   private readonly minIncreaseRps: number;
@@ -58,7 +67,7 @@ export class RatePacer {
 
   constructor(options: RatePacerOptions = {}) {
     this.decrease = options.decrease ?? 0.9;
-    this.increasePerSecond = options.increasePerSecond ?? 0.05;
+    this.increasePerSecond = options.increasePerSecond ?? 0.03;
     this.minIncreaseRps = options.minIncreaseRps ?? 1;
     this.minRateRps = options.minRateRps ?? 0.5;
     this.burst = Math.max(1, options.burst ?? 2);
@@ -71,6 +80,11 @@ export class RatePacer {
 
   get cutCount(): number {
     return this.cuts;
+  }
+
+  /** Cuts undone because the 429s kept coming at the same share (shedding, not our rate). */
+  get undoneCount(): number {
+    return this.undone;
   }
 
   /** Milliseconds until the next send may go (0: now). Takes nothing. */
@@ -97,36 +111,35 @@ export class RatePacer {
 
   /**
    * A 429: cuts the rate to `decrease` x the rate the server accepted, at most once per guard window (one overshoot
-   * sends back a burst of 429s), and not for 429s that come at the background share whatever we send.
+   * sends back a burst of 429s), and not while the last cut is still being judged (unless the share is large).
    * Returns whether it cut.
    */
   onRefused(now: number, evidence: RefusalEvidence): boolean {
     if (now - this.lastCutAt < evidence.guardMs) return false;
     // A small share while the last cut is still being judged waits for the verdict, or shedding would ratchet down.
     if (this.pending !== undefined && evidence.refusedShare < UNDO_BELOW_SHARE) return false;
+    // The first cut sets the scale: an accepted rate measured on a handful of early answers is noise.
+    if (!Number.isFinite(this.rate) && evidence.answers < MIN_FIRST_CUT_ANSWERS) return false;
     const background = this.backgroundShare(now);
-    if (background > 0 && evidence.refusedShare <= 2 * background) return false;
-    const accepted = evidence.acceptedPerSecond;
-    const base = accepted > 0 ? Math.min(this.rate, accepted) : Number.isFinite(this.rate) ? this.rate : undefined;
+    // Shedding is small and steady: a share above SHEDDING_AT_MOST is an overshoot even after an undo.
+    if (evidence.refusedShare <= 2 * background && evidence.refusedShare < SHEDDING_AT_MOST) return false;
+    const base = cutBase(this.rate, evidence.acceptedPerSecond);
     if (base === undefined) return false; // nothing accepted yet and no rate: the next answers will tell
-    this.pending = { at: now, previousRate: this.rate, shareBefore: evidence.refusedShare };
-    this.rate = Math.max(this.minRateRps, base * this.decrease);
+    const rate = Math.max(this.minRateRps, base * this.decrease);
+    const accepted = evidence.acceptedPerSecond;
+    const expectedAfter = accepted > 0 ? Math.max(0, 1 - accepted / rate) : 0;
+    this.pending = { at: now, previousRate: this.rate, shareBefore: evidence.refusedShare, expectedAfter };
+    this.rate = rate;
     this.lastCutAt = now;
     this.lastGrowthAt = now;
     this.cuts++;
     return true;
   }
 
-  /** Share of 429s judged independent of our rate (load shedding), decaying. */
-  backgroundShare(now: number): number {
-    if (this.background === 0) return 0;
-    return this.background * 2 ** (-(now - this.backgroundAt) / BACKGROUND_HALF_LIFE_MS);
-  }
-
   /**
-   * After a cut, answers to requests sent at the new rate tell whether it helped. A rate limit stops refusing
-   * below its limit; a server shedding a share of requests refuses the same share at any rate: then the cut is
-   * undone and that share becomes the background the next cuts must clear.
+   * After a cut, answers to requests sent at the new rate tell whether it helped. A limit at the accepted rate
+   * refuses only the part of the new rate above it; a server shedding a share of requests refuses that share at
+   * any rate: then the cut is undone (the next 429 may cut again: shedding costs a cut-and-undo cycle, not a ratchet).
    */
   observe(now: number, guardMs: number, shareSince: (since: number) => ShareSample): void {
     const cut = this.pending;
@@ -134,13 +147,29 @@ export class RatePacer {
     const after = shareSince(cut.at + guardMs);
     if (after.samples < MIN_EVALUATION_SAMPLES) return;
     this.pending = undefined;
-    if (cut.shareBefore >= UNDO_BELOW_SHARE || after.share < cut.shareBefore / 2) return;
+    if (cut.shareBefore >= UNDO_BELOW_SHARE || after.share <= cut.expectedAfter + Math.max(0.02, cut.shareBefore / 2)) return;
     this.rate = cut.previousRate;
+    this.undone++;
     this.background = Math.max(this.backgroundShare(now), after.share);
     this.backgroundAt = now;
+  }
+
+  /** Share of 429s judged independent of our rate (shedding), fading: cuts must clear twice that share. */
+  backgroundShare(now: number): number {
+    if (this.background === 0) return 0;
+    return this.background * 2 ** (-(now - this.backgroundAt) / BACKGROUND_HALF_LIFE_MS);
   }
 
   private intervalMs(): number {
     return 1000 / this.rate;
   }
+}
+
+/**
+ * What a cut multiplies: the paced rate (plain MD), or the accepted rate when there is no paced rate yet or it is
+ * far above what the server took (the rate was never the binding limit). Undefined: nothing to go on yet.
+ */
+function cutBase(rate: number, acceptedPerSecond: number): number | undefined {
+  if (!Number.isFinite(rate)) return acceptedPerSecond > 0 ? acceptedPerSecond : undefined;
+  return acceptedPerSecond > 0 && acceptedPerSecond < rate / 2 ? acceptedPerSecond : rate;
 }

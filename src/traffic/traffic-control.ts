@@ -112,8 +112,9 @@ export class TrafficControl {
     const guardMs = this.guardMs();
     this.pacer.observe(now, guardMs, (since) => this.recent.refusedShareSince(since));
     const refusedShare = this.recent.refusedShare();
-    this.pacer.onRefused(now, { acceptedPerSecond: this.recent.acceptedPerSecond(), refusedShare, guardMs });
-    this.hold.onRefused(now, { refusedShare, answers: this.recent.count() }, guardMs);
+    const answers = this.recent.count();
+    this.pacer.onRefused(now, { acceptedPerSecond: this.recent.acceptedPerSecond(), refusedShare, answers, guardMs });
+    this.hold.onRefused(now, { refusedShare, answers }, guardMs);
   }
 
   /** 503 server busy / 529 overloaded: the caller lowers its concurrency (this is not a rate signal) and retries. */
