@@ -97,7 +97,7 @@ export class RatePacer {
   /** Books one send at `now` on the schedule. */
   take(now: number): void {
     if (!Number.isFinite(this.rate)) return;
-    this.nextAt = Math.max(this.nextAt, now - (this.burst - 1) * this.intervalMs()) + this.intervalMs();
+    this.nextAt = Math.max(this.nextAt, now) + this.intervalMs();
   }
 
   /** A 2xx: grows the rate in proportion to the time since the last growth, once past the guard of the last cut. */
