@@ -4,9 +4,9 @@
 export interface RatePacerOptions {
   /** Factor of a cut (default 0.9: the sawtooth between 0.9 and 1 x the limit averages ~95% of it; 0.7 would average ~85%). */
   readonly decrease?: number;
-  /** Growth per second of success, as a share of the rate (default 0.05). */
+  /** Growth per second of success, as a share of the rate (default 0.03). */
   readonly increasePerSecond?: number;
-  /** Growth per second never below this many requests/s (default 1), so small rates recover too. */
+  /** Growth per second added to that, in requests/s (default 1): additive, so shares on one limit converge. */
   readonly minIncreaseRps?: number;
   /** The rate is never cut below this (default 0.5 requests/s). */
   readonly minRateRps?: number;
@@ -33,6 +33,8 @@ interface PendingCut {
   readonly at: number;
   readonly previousRate: number;
   readonly shareBefore: number;
+  /** Answers `shareBefore` was measured on: a share from a handful of early answers says little. */
+  readonly answersBefore: number;
   /** The share of 429s to expect after the cut if they came from a limit at the accepted rate. */
   readonly expectedAfter: number;
 }
@@ -43,6 +45,10 @@ const MIN_EVALUATION_SAMPLES = 100;
 const BACKGROUND_HALF_LIFE_MS = 10_000;
 /** Refused shares at or above this are never put down to shedding. */
 const SHEDDING_AT_MOST = 0.1;
+/** Refusals this far above what a limit would explain after a cut undo it (half the share before, when known). */
+const UNDO_MARGIN = 0.02;
+/** A share before a cut counts when measured on at least this many answers. */
+const MIN_SHARE_ANSWERS = 50;
 /** The first cut waits for this many answers in the window. */
 const MIN_FIRST_CUT_ANSWERS = 10;
 /** A cut is only undone for small refusal shares: a large share is an overshoot however little a cut helped. */
@@ -105,7 +111,8 @@ export class RatePacer {
     if (!Number.isFinite(this.rate) || now - this.lastCutAt < guardMs) return;
     const since = Number.isFinite(this.lastGrowthAt) ? Math.min(now - this.lastGrowthAt, 1000) : 0;
     this.lastGrowthAt = now;
-    const step = Math.max(this.minIncreaseRps, this.rate * this.increasePerSecond) * (since / 1000);
+    // The fixed part is the same for every client on a shared limit: that is what evens out their shares.
+    const step = (this.minIncreaseRps + this.rate * this.increasePerSecond) * (since / 1000);
     this.rate += step;
   }
 
@@ -128,7 +135,7 @@ export class RatePacer {
     const rate = Math.max(this.minRateRps, base * this.decrease);
     const accepted = evidence.acceptedPerSecond;
     const expectedAfter = accepted > 0 ? Math.max(0, 1 - accepted / rate) : 0;
-    this.pending = { at: now, previousRate: this.rate, shareBefore: evidence.refusedShare, expectedAfter };
+    this.pending = { at: now, previousRate: this.rate, shareBefore: evidence.refusedShare, answersBefore: evidence.answers, expectedAfter };
     this.rate = rate;
     this.lastCutAt = now;
     this.lastGrowthAt = now;
@@ -147,7 +154,8 @@ export class RatePacer {
     const after = shareSince(cut.at + guardMs);
     if (after.samples < MIN_EVALUATION_SAMPLES) return;
     this.pending = undefined;
-    if (cut.shareBefore >= UNDO_BELOW_SHARE || after.share <= cut.expectedAfter + Math.max(0.02, cut.shareBefore / 2)) return;
+    const margin = cut.answersBefore >= MIN_SHARE_ANSWERS ? Math.max(UNDO_MARGIN, cut.shareBefore / 2) : UNDO_MARGIN;
+    if (cut.shareBefore >= UNDO_BELOW_SHARE || after.share <= cut.expectedAfter + margin) return;
     this.rate = cut.previousRate;
     this.undone++;
     this.background = Math.max(this.backgroundShare(now), after.share);
