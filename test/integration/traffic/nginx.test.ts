@@ -2,6 +2,8 @@
 // tests run against a real limiter rather than our own idea of one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultServer, startFaultServer } from '../../helpers/fault-server.js';
+import { parseRateLimitHeaders } from '../../../src/provider/rate-limit-headers.js';
+import { TrafficControl } from '../../../src/traffic/traffic-control.js';
 import { ensureNginx, nginxConfig, startNginxLimiter } from '../../helpers/nginx.js';
 
 const nginx = ensureNginx();
@@ -65,5 +67,48 @@ describe.skipIf(nginx.skip !== undefined)('nginx limit_req in front of a node se
     } finally {
       await limiter.stop();
     }
+  });
+
+  it('TrafficControl learns the limit: 600 requests through 200 r/s (burst 30, Retry-After: 1), few refused, none lost', async () => {
+    // guards: issue 12 — against this limiter a global pause per Retry-After ran at a fifth of the limit
+    const limiter = await startNginxLimiter(nginx.binary ?? '', { upstream: upstream.url, ratePerSecond: 200, burst: 30, retryAfterSeconds: 1 });
+    const control = new TrafficControl();
+    const signal = new AbortController().signal;
+    let next = 0;
+    let sent = 0;
+    let refused = 0;
+    const worker = async (): Promise<void> => {
+      while (next < 600) {
+        next++;
+        for (let attempt = 1; ; attempt++) {
+          const ticket = await control.admit(0, signal);
+          sent++;
+          const response = await fetch(`${limiter.url}/v1/chat/completions`, {
+            method: 'POST', headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ model: 'mock-small', messages: [{ role: 'user', content: `n${next}` }] }),
+          });
+          await response.arrayBuffer();
+          const snapshot = parseRateLimitHeaders(Object.fromEntries(response.headers.entries()), Date.now());
+          if (response.status === 200) {
+            control.onAnswer(ticket, snapshot);
+            break;
+          }
+          expect(response.status).toBe(429);
+          refused++;
+          control.onRefused(ticket, snapshot);
+          await new Promise((resolve) => setTimeout(resolve, control.retryDelay(attempt, snapshot.retryAfterMs)));
+        }
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: 32 }, worker));
+    } finally {
+      await limiter.stop();
+    }
+    const stats = control.stats();
+    console.log(`nginx 200 r/s: sent ${sent}, refused ${refused}, learned ${stats.learnedRateRps?.toFixed(0) ?? 'unbounded'} r/s, held ${Math.round(stats.heldMs)} ms`);
+    expect(sent - refused).toBe(600);
+    expect(refused / sent).toBeLessThanOrEqual(0.15); // lenient: a loaded machine sends slower, never faster
+    expect(stats.rateLimited).toBe(refused);
   });
 });
