@@ -1,4 +1,5 @@
 // Time for the traffic policies: injected, so every policy is testable with a fake clock.
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** Milliseconds on a monotonic-enough scale (Date.now in production, a counter in tests). */
 export type Clock = () => number;
@@ -9,6 +10,5 @@ export const systemClock: Clock = () => Date.now();
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 
 export const systemSleep: Sleep = async (ms, signal) => {
-  const { setTimeout: delay } = await import('node:timers/promises');
   await delay(Math.max(0, ms), undefined, { signal });
 };
