@@ -2,6 +2,9 @@
 // answer sizes, and the pack size they imply. Wiring: reserve after the concurrency gate and rate pacing, pass the
 // hook to Provider.send, observe the answer, release in `finally`.
 import type { Job } from '../input/record.js';
+
+/** What admission reads of a request: where it goes and what it asks for. */
+type Request = Pick<Job, 'endpoint' | 'body'>;
 import { InflightBudget, type InflightBudgetOptions, type Reservation } from './inflight-budget.js';
 import { packSizeFor } from './pack-size.js';
 import { responseAdmission, type ResponseAdmissionHook } from './response-admission.js';
@@ -37,7 +40,7 @@ export class MemoryAdmission {
   }
 
   /** Bytes to reserve for `job` before it is sent (clamped to the whole budget: an estimate is not a verdict). */
-  estimate(job: Job): number {
+  estimate(job: Request): number {
     const model = modelOf(job);
     const bytes = job.endpoint === '/v1/embeddings'
       ? this.sizes.embeddingHeldBytes(model, textsOf(job), this.dimensionOf(job), encodingOf(job))
@@ -46,13 +49,13 @@ export class MemoryAdmission {
   }
 
   /** Waits for room for `job` (the last wait before sending). Rejects with the signal's reason on abort. */
-  async admit(job: Job, signal: AbortSignal): Promise<Admitted> {
+  async admit(job: Request, signal: AbortSignal): Promise<Admitted> {
     const reservation = await this.budget.reserve(this.estimate(job), signal);
     return { reservation, hook: responseAdmission(reservation, { ceilingBytes: () => this.budget.ceilingBytes() }) };
   }
 
   /** Learns from a 2xx answer (its wire size); `dimension` for embeddings when the caller knows it. */
-  observe(job: Job, bodyBytes: number | undefined, dimension?: number): void {
+  observe(job: Request, bodyBytes: number | undefined, dimension?: number): void {
     if (bodyBytes === undefined) return;
     const model = modelOf(job);
     const embeddings = job.endpoint === '/v1/embeddings';
@@ -90,21 +93,21 @@ export class MemoryAdmission {
     this.sizes.restore(snapshot);
   }
 
-  private dimensionOf(job: Job): number | undefined {
+  private dimensionOf(job: Request): number | undefined {
     const asked = job.body['dimensions'];
     return typeof asked === 'number' && asked > 0 ? asked : this.dimensions.get(modelOf(job));
   }
 }
 
-function modelOf(job: Job): string {
+function modelOf(job: Request): string {
   return String(job.body['model'] ?? '');
 }
 
-function textsOf(job: Job): number {
+function textsOf(job: Request): number {
   const input = job.body['input'];
   return Array.isArray(input) ? Math.max(1, input.length) : 1;
 }
 
-function encodingOf(job: Job): WireEncoding {
+function encodingOf(job: Request): WireEncoding {
   return job.body['encoding_format'] === 'base64' ? 'base64' : 'float';
 }

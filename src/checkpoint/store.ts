@@ -2,6 +2,7 @@
 // One handle over the pieces (record-lookup, outcome-writer, run-log) that share the database and its lock.
 import type Database from 'better-sqlite3';
 import { acquireLock, releaseLock } from './lock.js';
+import { type LearnedState, readLearnedState, writeLearnedState } from './learned-state.js';
 import { openCheckpoint } from './open.js';
 import type { Outcome } from './outcome.js';
 import { RecordLookup, type StoredRecord } from './record-lookup.js';
@@ -78,6 +79,15 @@ export class CheckpointStore {
   /** Writes a batch of outcomes and the run's counters in one transaction. */
   commit(run: number, outcomes: readonly Outcome[], counters: RunCounters): void {
     this.writer.commit(run, outcomes, () => this.runs.writeCounters(run, counters));
+  }
+
+  /** What an earlier run learned about answer sizes and concurrency (meta 'learned'), if it can be read. */
+  readLearned(): LearnedState | undefined {
+    return readLearnedState(this.db);
+  }
+
+  writeLearned(state: Omit<LearnedState, 'version' | 'updatedAt'>): void {
+    writeLearnedState(this.db, state);
   }
 
   recordSample(run: number, sample: MemorySample): void {

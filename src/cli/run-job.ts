@@ -11,7 +11,7 @@ import type { RunLogger } from '../ui/logger.js';
 import type { createProgress } from '../ui/progress.js';
 import type { buildSummary, formatSummary, summaryJson } from '../ui/summary.js';
 import { watchStopSignals } from './signals.js';
-import { isWorker, tellSupervisor, workerDeadline } from './worker-channel.js';
+import { isWorker, tellSupervisor, workerDeadline, workerRestartReason } from './worker-channel.js';
 import { tuneV8 } from './v8-tuning.js';
 
 export async function runJob(command: Command, fixedMode: Mode | undefined): Promise<number> {
@@ -132,6 +132,7 @@ async function execute(
         setYoungGenerationGrowth: tools.setYoungGenerationGrowth,
         writeHeapSnapshot: (dir) => v8.writeHeapSnapshot(`${dir.replace(/\/+$/, '')}/memsafe-${process.pid}-${Date.now()}.heapsnapshot`),
         recordedOptions: publicOptions(options),
+        previousEnd: workerRestartReason(),
         onProgress: (snapshot) => {
           progress.update({ ...snapshot, done: snapshot.done - snapshot.cached });
           if (Date.now() - lastMemoryReport >= 1000) {

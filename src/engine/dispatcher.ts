@@ -25,8 +25,10 @@ export interface DispatcherParts {
   readonly requests: AbortSignal;
   /** Once it fires, no new attempt starts. */
   readonly stopping: AbortSignal;
-  /** More layers around each attempt, outermost first (memory admission, traffic control). */
+  /** More layers around each attempt, outermost first, outside the concurrency slot. */
   readonly layers?: readonly AttemptLayer[];
+  /** Layers inside the slot, right before the wire (memory admission: the last wait before sending). */
+  readonly innerLayers?: readonly AttemptLayer[];
   readonly random?: () => number;
   readonly onRetry?: (request: ProviderRequest, error: ProviderError, attempt: number, delayMs: number) => void;
 }
@@ -35,11 +37,15 @@ export class Dispatcher {
   private readonly attempt: Attempt;
 
   constructor(private readonly parts: DispatcherParts) {
-    const wire: Attempt = (request, signal) => parts.provider.send(request.endpoint, request.body, signal);
+    const wire: Attempt = (request, signal, admission) => {
+      parts.counters.requests++;
+      return parts.provider.send(request.endpoint, request.body, signal, admission);
+    };
     const layers: AttemptLayer[] = [
       rateBudgetLayer(parts.rpm, parts.tpm),
       ...(parts.layers ?? []),
-      slotLayer({ gate: parts.gate, concurrency: parts.concurrency, pause: parts.pause, stopping: parts.stopping, counters: parts.counters }),
+      slotLayer({ gate: parts.gate, concurrency: parts.concurrency, pause: parts.pause, stopping: parts.stopping }),
+      ...(parts.innerLayers ?? []),
     ];
     this.attempt = layers.reduceRight<Attempt>((next, layer) => layer(next), wire);
   }

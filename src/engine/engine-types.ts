@@ -1,5 +1,6 @@
 // What a run is given and what it gives back: the engine's contract with cli/run-job.ts.
 import type { Logger } from 'pino';
+import type { PreviousEnd } from '../admission/restart-start.js';
 import type { CheckpointStore, RunCounters } from '../checkpoint/store.js';
 import type { RunOptions } from '../config/run-options.js';
 import type { MemsafeError } from '../errors.js';
@@ -22,6 +23,8 @@ export interface EngineSnapshot {
   readonly batchSize: number;
   readonly concurrency: number;
   readonly state: GovernorState;
+  /** Bytes reserved for answers in flight (the memory budget). */
+  readonly inflightBytes: number;
 }
 
 export interface EngineParts {
@@ -41,6 +44,8 @@ export interface EngineParts {
   readonly redact: (text: string) => string;
   /** The options as the runs table keeps them (no secrets). */
   readonly recordedOptions: Record<string, unknown>;
+  /** How the previous worker of this command ended (--restarts): a fresh one starts lower after an OOM kill. */
+  readonly previousEnd?: PreviousEnd;
 }
 
 /** SIGINT/SIGTERM from the CLI: `stop` is graceful, `abort` (second SIGINT) cuts requests in flight. */
@@ -57,6 +62,8 @@ export interface EngineResult {
   readonly initialRss: number;
   readonly finalRss: number;
   readonly elapsedMs: number;
+  /** The most bytes reserved for answers in flight at once. */
+  readonly inflightPeakBytes: number;
   /** Models the run's requests named (for unloading them from Ollama). */
   readonly models: readonly string[];
 }

@@ -2,16 +2,20 @@
 // commit, under the memory governor. Each stage and each stop cause is its own piece; this file wires them
 // and reads as the sequence of steps. One Engine per run.
 import { setImmediate as yieldToIo } from 'node:timers/promises';
+import { MemoryAdmission } from '../admission/memory-admission.js';
+import { startingConcurrency } from '../admission/restart-start.js';
 import { checkpointFailure } from '../checkpoint/sqlite-failure.js';
 import type { Outcome } from '../checkpoint/store.js';
 import type { Job, ParsedLine } from '../input/record.js';
 import { AdaptiveConcurrency, ConcurrencyGate } from './adaptive-concurrency.js';
 import { CommitBuffer } from './commit-buffer.js';
+import { admissionLayer } from './dispatch/admission-layer.js';
 import { InflightDedup } from './dispatch/inflight-dedup.js';
 import { Dispatcher } from './dispatcher.js';
 import { EmbeddingPacker } from './embeddings/packer.js';
 import type { EngineControl, EngineParts, EngineResult, EngineSnapshot } from './engine-types.js';
 import { IntakePlanner } from './intake-planner.js';
+import { LearnedStateWriter } from './learned-state-writer.js';
 import { MemoryControl } from './memory-control.js';
 import { ServerPause, TokenBucket } from './rate-limit.js';
 import { readRecords } from './record-reader.js';
@@ -40,6 +44,8 @@ export class Engine {
   private readonly concurrency: AdaptiveConcurrency;
   private readonly gate: ConcurrencyGate;
   private readonly memory: MemoryControl;
+  private readonly admission: MemoryAdmission;
+  private readonly learned: LearnedStateWriter;
   private readonly buffer: CommitBuffer;
   private readonly dispatcher: Dispatcher;
   private readonly dedup = new InflightDedup();
@@ -60,7 +66,18 @@ export class Engine {
       this.event('fatal', { code: error.code, message: parts.redact(error.message) }),
     );
     this.tracker = new WorkTracker((error) => this.fatal.fail(error));
-    this.concurrency = new AdaptiveConcurrency({ ceiling: o.concurrency });
+    this.admission = new MemoryAdmission({
+      maxInflightBytes: o.maxInflightBytes,
+      maxMemoryBytes: o.maxMemoryBytes,
+      readRss: () => process.memoryUsage.rss(),
+      maxResponseBytes: o.maxResponseBytes,
+      concurrency: o.concurrency,
+    });
+    // A fresh worker starts from what the last one learned (lower after an OOM kill), not at the ceiling.
+    const learned = parts.store.readLearned();
+    this.admission.restore(learned?.sizes);
+    this.concurrency = new AdaptiveConcurrency({ ceiling: o.concurrency, initial: startingConcurrency(o.concurrency, learned?.concurrency, parts.previousEnd) });
+    this.learned = new LearnedStateWriter(parts.store, this.concurrency, this.admission);
     this.gate = new ConcurrencyGate(this.concurrency);
     this.memory = new MemoryControl({
       limits: { warnBytes: o.warnMemoryBytes, maxBytes: o.maxMemoryBytes, batchSize: o.batchSize, minBatchSize: o.minBatchSize, concurrency: o.concurrency },
@@ -87,6 +104,7 @@ export class Engine {
       counters: this.stats,
       requests: this.stops.requestsSignal,
       stopping: this.stops.stoppingSignal,
+      innerLayers: [admissionLayer(this.admission, this.stops.stoppingSignal)],
       onRetry: (request, error, attempt, delayMs) =>
         parts.logger.debug({ endpoint: request.endpoint, code: error.code, attempt, delayMs }, `retrying: ${parts.redact(error.message)}`),
     });
@@ -120,6 +138,7 @@ export class Engine {
       disarmRuntime();
       unbindSignals();
       this.safely(() => this.buffer.flush());
+      this.safely(() => this.learned.write());
       this.parts.input.close();
     }
     const finalRss = process.memoryUsage.rss();
@@ -136,6 +155,7 @@ export class Engine {
       initialRss,
       finalRss,
       elapsedMs: Date.now() - started,
+      inflightPeakBytes: this.admission.peakBytes,
       models: [...this.models],
     };
   }
@@ -159,14 +179,17 @@ export class Engine {
       writeHeapSnapshot: this.parts.writeHeapSnapshot === undefined ? undefined : (dir) => this.safely(() => this.parts.writeHeapSnapshot?.(dir)),
     });
     if (o.mode !== 'embeddings') return;
+    // base64 only when both the run and the provider allow it (Ollama's /api/embed has no encoding_format).
+    const packEncoding = o.embeddingEncoding === 'base64' ? provider.embeddingEncoding : 'float';
     this.packer = new EmbeddingPacker(
       { vectors: store, dispatcher: this.dispatcher, buffer: this.buffer, settler: this.settler, tracker: this.tracker, stops: this.stops, server },
       {
-        packSize: () => this.memory.batchSize(),
+        // Texts per request: the governor's batch, fewer once the dimension shows one answer would not fit the budget.
+        packSize: (model) => Math.min(this.memory.batchSize(), this.admission.packSize(model, packEncoding, this.memory.batchSize())),
+        onDimension: (model, dim) => this.admission.noteDimension(model, dim),
         maxBatchTokens: o.maxBatchTokens,
         normalize: o.normalize,
-        // base64 only when both the run and the provider allow it (Ollama's /api/embed has no encoding_format).
-        encoding: o.embeddingEncoding === 'base64' ? provider.embeddingEncoding : 'float',
+        encoding: packEncoding,
         maxRetries: o.maxRetries,
         tokens: this.parts.normalise.tokenCounter,
       },
@@ -240,6 +263,7 @@ export class Engine {
       return;
     }
     this.settler.committed(outcomes);
+    this.safely(() => this.learned.maybeWrite());
     this.progress();
   }
 
@@ -251,6 +275,7 @@ export class Engine {
       cached: this.stats.cacheHits,
       skipped: this.stats.skipped,
       rssBytes: this.memory.lastRss,
+      inflightBytes: this.admission.reservedBytes,
       ...this.gauges(),
     };
     this.parts.onProgress?.(snapshot);

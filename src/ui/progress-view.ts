@@ -18,6 +18,8 @@ export interface ProgressSnapshot {
   /** Records already in the checkpoint from an earlier run. */
   skipped: number;
   rssBytes: number;
+  /** Bytes reserved for answers in flight (the memory budget). */
+  inflightBytes?: number;
   batchSize: number;
   concurrency: number;
   state: GovernorState;
@@ -118,6 +120,7 @@ export function formatProgressLine(view: ProgressView, width: number): string {
   segments.push({ text: formatRate(view.rate), priority: 2 });
   if (view.etaMs !== undefined) segments.push({ text: `ETA ${formatDuration(view.etaMs)}`, priority: 2 });
   segments.push({ text: `RSS ${formatBytes(snapshot.rssBytes)}`, priority: 1 });
+  if ((snapshot.inflightBytes ?? 0) > 0) segments.push({ text: `in flight ${formatBytes(snapshot.inflightBytes ?? 0)}`, priority: 3 });
   segments.push({ text: `batch ${snapshot.batchSize} ×${snapshot.concurrency}`, priority: 3 });
   segments.push({ text: snapshot.state, priority: snapshot.state === 'NORMAL' ? 3 : 0 });
 
@@ -154,6 +157,7 @@ export function progressLogFields(view: ProgressView): Record<string, number | s
     skipped: snapshot.skipped,
     rate: Math.round(view.rate * 10) / 10,
     rss: snapshot.rssBytes,
+    inflightBytes: snapshot.inflightBytes ?? 0,
     batchSize: snapshot.batchSize,
     concurrency: snapshot.concurrency,
     state: snapshot.state,

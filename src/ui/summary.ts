@@ -15,7 +15,7 @@ export interface RunSummary {
   requests: number;
   retries: number;
   throttled: number;
-  memory: { initialRss: number; peakRss: number; finalRss: number; maxMemory: number; warnMemory: number };
+  memory: { initialRss: number; peakRss: number; finalRss: number; maxMemory: number; warnMemory: number; inflightPeak: number };
   breakerTrips: number;
   breakerResets: number;
   haltReason: string | null;
@@ -33,6 +33,7 @@ export interface FinishedRun {
   readonly initialRss: number;
   readonly finalRss: number;
   readonly elapsedMs: number;
+  readonly inflightPeakBytes: number;
 }
 
 /** The summary of one run, from what the engine returned and the options it ran with. */
@@ -55,6 +56,7 @@ export function buildSummary(result: FinishedRun, options: RunOptions, redact: (
       finalRss: result.finalRss,
       maxMemory: options.maxMemoryBytes,
       warnMemory: options.warnMemoryBytes,
+      inflightPeak: result.inflightPeakBytes,
     },
     breakerTrips: counters.breakerTrips,
     breakerResets: counters.breakerResets,
@@ -88,6 +90,7 @@ export function formatSummary(summary: RunSummary): string {
       'memory',
       `peak ${formatBytes(memory.peakRss)} of ${formatBytes(memory.maxMemory)} max (warn at ${formatBytes(memory.warnMemory)})` +
         ` · start ${formatBytes(memory.initialRss)} · end ${formatBytes(memory.finalRss)}` +
+        (memory.inflightPeak > 0 ? ` · in flight peak ${formatBytes(memory.inflightPeak)}` : '') +
         (summary.breakerTrips > 0 || summary.breakerResets > 0
           ? ` · breaker ${plural(summary.breakerTrips, 'trip')}, ${plural(summary.breakerResets, 'reset')}`
           : ''),
@@ -136,6 +139,7 @@ export function summaryJson(summary: RunSummary): string {
       final_rss_bytes: memory.finalRss,
       max_memory_bytes: memory.maxMemory,
       warn_memory_bytes: memory.warnMemory,
+      inflight_peak_bytes: memory.inflightPeak,
     },
     breaker_trips: summary.breakerTrips,
     breaker_resets: summary.breakerResets,

@@ -1,7 +1,7 @@
 // What the dispatcher sends and what it answers: a request is what goes on the wire, not the record behind it.
 import type { ProviderError } from '../../errors.js';
 import type { Endpoint } from '../../input/record.js';
-import type { ProviderResponse } from '../../provider/provider.js';
+import type { ProviderResponse, ResponseAdmission } from '../../provider/provider.js';
 
 export interface ProviderRequest {
   readonly endpoint: Endpoint;
@@ -17,8 +17,11 @@ export type SendResult =
 
 export type FailedSend = Extract<SendResult, { ok: false }>;
 
-/** One attempt: resolves with a 2xx answer or rejects (a ProviderError, or whatever the transport threw). */
-export type Attempt = (request: ProviderRequest, signal: AbortSignal) => Promise<ProviderResponse>;
+/**
+ * One attempt: resolves with a 2xx answer or rejects (a ProviderError, or whatever the transport threw).
+ * `admission` (the memory budget's hook on the answer's body) is set by the innermost layer only.
+ */
+export type Attempt = (request: ProviderRequest, signal: AbortSignal, admission?: ResponseAdmission) => Promise<ProviderResponse>;
 
 /** Cross-cutting behaviour of an attempt (pacing, a concurrency slot, memory admission), wrapped around the next. */
 export type AttemptLayer = (next: Attempt) => Attempt;

@@ -4,7 +4,7 @@ import { isThrottle } from '../../provider/classify.js';
 import type { AdaptiveConcurrency, ConcurrencyGate, Release } from '../adaptive-concurrency.js';
 import type { ServerPause } from '../rate-limit.js';
 import { notSentError } from './not-sent.js';
-import type { AttemptLayer, DispatchCounters } from './request.js';
+import type { AttemptLayer } from './request.js';
 
 export interface SlotParts {
   readonly gate: ConcurrencyGate;
@@ -12,16 +12,14 @@ export interface SlotParts {
   readonly pause: ServerPause;
   /** The run's stopping signal. */
   readonly stopping: AbortSignal;
-  readonly counters: DispatchCounters;
 }
 
 export function slotLayer(parts: SlotParts): AttemptLayer {
-  const { gate, concurrency, pause, stopping, counters } = parts;
+  const { gate, concurrency, pause, stopping } = parts;
   return (next) => async (request, signal) => {
     const release = await acquireOutsidePause(gate, pause, signal);
     try {
       if (stopping.aborted) throw notSentError(stopping);
-      counters.requests++;
       const response = await next(request, signal);
       concurrency.onSuccess();
       return response;

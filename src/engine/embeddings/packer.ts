@@ -27,8 +27,10 @@ export interface VectorStore {
 }
 
 export interface PackerOptions {
-  /** Texts per request now (the governor's batch size). */
-  readonly packSize: () => number;
+  /** Texts per request now for this model (the governor's batch size, or fewer when big answers would not fit). */
+  readonly packSize: (model: string) => number;
+  /** The first vector of a model showed its dimension (the memory budget sizes packs from it). */
+  readonly onDimension?: (model: string, dim: number) => void;
   readonly maxBatchTokens: number | undefined;
   readonly normalize: boolean;
   /** What pack requests ask for: 'base64' sends `encoding_format: "base64"` (smaller answers, no float parsing). */
@@ -84,8 +86,8 @@ export class EmbeddingPacker {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.parts.stops.stopping) return;
-    const limits = this.limits();
     for (const queue of this.queues.drainAll()) {
+      const limits = this.limits(queue.params);
       while (queue.pending.length > 0) this.sendPack(queue.params, this.queues.take(queue, limits));
     }
   }
@@ -112,20 +114,20 @@ export class EmbeddingPacker {
       return;
     }
     if (queue !== undefined) this.sendFull(queue);
-    if (this.queues.queued >= MAX_QUEUED_PACKS * this.options.packSize()) this.flush();
+    if (this.queues.queued >= MAX_QUEUED_PACKS * this.options.packSize(String(job.body['model'] ?? ''))) this.flush();
     if (this.queues.queued > 0 && this.timer === undefined) {
       this.timer = setTimeout(() => this.flush(), PARTIAL_PACK_MS);
       this.timer.unref();
     }
   }
 
-  private limits(): PackLimits {
-    return { size: Math.max(1, this.options.packSize()), maxTokens: this.options.maxBatchTokens };
+  private limits(params: Readonly<Record<string, unknown>>): PackLimits {
+    return { size: Math.max(1, this.options.packSize(String(params['model'] ?? ''))), maxTokens: this.options.maxBatchTokens };
   }
 
   private sendFull(queue: PackQueue): void {
     if (this.parts.stops.stopping) return;
-    const limits = this.limits();
+    const limits = this.limits(queue.params);
     while (this.queues.full(queue, limits)) this.sendPack(queue.params, this.queues.take(queue, limits));
   }
 
@@ -187,7 +189,10 @@ export class EmbeddingPacker {
         continue;
       }
       const dim = vector.byteLength / 4;
-      if (!this.dims.has(model)) this.dims.set(model, dim);
+      if (!this.dims.has(model)) {
+        this.dims.set(model, dim);
+        this.options.onDimension?.(model, dim);
+      }
       const data = this.options.normalize ? encodeVector(unitLength(decodeVector(vector))) : vector;
       this.parts.buffer.add({ kind: 'vector', key: slot.key, model, dim, data });
       this.queues.settled(slot);
@@ -219,7 +224,10 @@ export class EmbeddingPacker {
   private dimension(model: string): number | undefined {
     if (!this.dims.has(model)) {
       const stored = this.parts.vectors.storedDimension(model);
-      if (stored !== undefined) this.dims.set(model, stored);
+      if (stored !== undefined) {
+        this.dims.set(model, stored);
+        this.options.onDimension?.(model, stored);
+      }
     }
     return this.dims.get(model);
   }

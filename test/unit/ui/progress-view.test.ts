@@ -111,6 +111,7 @@ describe('progressLogFields', () => {
       skipped: 0,
       rate: 850,
       rss: 200 * 1024 * 1024,
+      inflightBytes: 0,
       batchSize: 64,
       concurrency: 8,
       state: 'NORMAL',
