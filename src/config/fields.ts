@@ -2,6 +2,7 @@
 // Used with validateOptions() so every bad option is reported the same way, naming flag, value and expectation.
 import { z } from 'zod';
 import { parseShard } from '../engine/shard.js';
+import { parseModelList } from '../input/fan-out.js';
 import { parseDuration, parseSize } from './units.js';
 
 /** A field parser: the value, or undefined when `raw` is not acceptable. */
@@ -56,6 +57,15 @@ export const fields = {
       return colon > 0 && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) ? ([name, value] as const) : undefined;
     }),
   shard: () => field('K/N with 0 <= K < N, like 0/4', parseShard),
+  /** Distinct model names separated by commas (--models). */
+  models: () => field('a comma-separated list of distinct model names like gpt-4o,claude-sonnet-4-5', parseModelList),
+  /** US dollars above zero, `$` allowed (--max-cost). */
+  usd: () =>
+    field('an amount in US dollars above zero like 5 or 12.50', (raw) => {
+      const text = raw.trim().replace(/^\$/, '');
+      const value = Number(text);
+      return /^\d+(\.\d+)?$/.test(text) && Number.isFinite(value) && value > 0 ? value : undefined;
+    }),
   text: () => field('a non-empty value', (raw) => (raw.trim() === '' ? undefined : raw)),
   url: () =>
     field('an http(s) URL like http://127.0.0.1:8000/v1', (raw) => {
