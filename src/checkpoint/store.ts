@@ -2,6 +2,7 @@
 import type Database from 'better-sqlite3';
 import type { Endpoint } from '../input/record.js';
 import type { ProviderResponse } from '../provider/provider.js';
+import { CostWriter, type RecordCost } from './cost-store.js';
 import { acquireLock, processAlive, releaseLock } from './lock.js';
 import { openCheckpoint } from './open.js';
 
@@ -28,6 +29,8 @@ export interface DoneOutcome {
   readonly cached: boolean;
   readonly attempts: number;
   readonly trimmed: boolean;
+  /** Model, tokens and cost of the record (written to its cost columns and to run_costs). */
+  readonly cost?: RecordCost;
 }
 
 export interface FailedOutcome {
@@ -108,12 +111,14 @@ export class CheckpointStore {
   private readonly lookupStatements = new Map<string, Database.Statement>();
   /** Models with a vector_models row: a handful, so their row is written once, not once per vector. */
   private readonly vectorModels: Set<string>;
+  private readonly costs: CostWriter;
 
   private constructor(db: Database.Database, file: string) {
     this.db = db;
     this.file = file;
     this.mayHoldLineErrors = (db.prepare('SELECT EXISTS (SELECT 1 FROM line_errors) AS present').get() as { present: number }).present === 1;
     this.vectorModels = new Set(db.prepare('SELECT model FROM vector_models').pluck().all() as string[]);
+    this.costs = new CostWriter(db);
     this.statements = {
       // Positional parameters: binding a named object costs 6-9% of a commit (scripts/bench/checkpoint-writes.mjs).
       upsertResponse: db.prepare(`INSERT OR REPLACE INTO responses
@@ -206,6 +211,17 @@ export class CheckpointStore {
     );
   }
 
+  /** Stored token usage of these request hashes: what a cache hit would have cost (counted as saved). */
+  cachedUsage(hashes: readonly string[]): Map<string, { promptTokens: number | null; completionTokens: number | null }> {
+    type Row = { hash: string; promptTokens: number | null; completionTokens: number | null };
+    return this.lookupIn<Row, { promptTokens: number | null; completionTokens: number | null }>(
+      'responses-usage',
+      hashes,
+      (list) => `SELECT hash, prompt_tokens AS promptTokens, completion_tokens AS completionTokens FROM responses WHERE hash IN (${list})`,
+      (row) => [row.hash, { promptTokens: row.promptTokens, completionTokens: row.completionTokens }],
+    );
+  }
+
   /** Which of these vector keys are stored, with their dimension. */
   storedVectors(keys: readonly string[]): Map<string, number> {
     return this.lookupIn<{ key: string; dim: number }, number>(
@@ -293,6 +309,7 @@ export class CheckpointStore {
             }
             const latency = response === null || outcome.cached ? null : Math.round(response.latencyMs);
             this.writeRecord(outcome, run, now, 'done', 0, response?.status ?? null, null, null, outcome.cached ? 1 : 0, latency);
+            if (outcome.cost !== undefined) this.costs.write(outcome.id, outcome.cost, outcome.cached);
             if (this.mayHoldLineErrors) s.clearLineError.run(outcome.line);
             break;
           }
@@ -302,11 +319,13 @@ export class CheckpointStore {
             break;
         }
       }
+      this.costs.flush(run);
       this.writeCounters(run, counters);
     });
     try {
       write();
     } catch (error) {
+      this.costs.discard();
       // Rolled back: those models' rows were not written after all.
       for (const model of newModels) this.vectorModels.delete(model);
       throw error;

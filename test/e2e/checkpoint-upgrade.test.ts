@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../src/checkpoint/schema.js';
 import { runCli } from '../helpers/cli.js';
 import { query } from '../helpers/checkpoint.js';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.js';
@@ -53,7 +54,7 @@ describe('checkpoint from schema 2', () => {
     const sent = server.requests.slice(before).flatMap(texts);
     expect(sent.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `text ${i + 40}`).sort());
 
-    expect(query<{ user_version: number }>(db, 'PRAGMA user_version')[0]?.user_version).toBe(3);
+    expect(query<{ user_version: number }>(db, 'PRAGMA user_version')[0]?.user_version).toBe(MIGRATIONS.length);
     expect(query(db, 'SELECT model, dim FROM vector_models')).toEqual([{ model: 'embed-test', dim }]);
     expect(query(db, "SELECT name FROM sqlite_master WHERE name = 'vectors_model_dim'")).toEqual([]);
     const after = await runCli(['status', '--db', db, '--json']);
