@@ -57,20 +57,36 @@ export class FatalError extends MemsafeError {}
  */
 export type FailureScope = 'retryable' | 'record' | 'run';
 
+/** A rate-limit header reading in neutral terms (all optional; resets are absolute epoch ms). */
+export interface RateLimitReading {
+  readonly remainingRequests?: number;
+  readonly remainingTokens?: number;
+  readonly resetRequestsAtMs?: number;
+  readonly resetTokensAtMs?: number;
+  readonly limitRequests?: number;
+  readonly limitTokens?: number;
+}
+
 export class ProviderError extends MemsafeError {
   readonly scope: FailureScope;
   readonly status: number | undefined;
   /** Milliseconds the server asked every client to wait (Retry-After, x-ratelimit-reset-*). */
   readonly retryAfterMs: number | undefined;
+  /** The server is busy, not refusing us (Anthropic 529, Ollama's full queue): fewer in flight, then retry. */
+  readonly backpressure: boolean;
+  /** What the answer's rate-limit headers said (Anthropic's anthropic-ratelimit-*), when it sent any. */
+  readonly rateLimit: RateLimitReading | undefined;
 
   constructor(
     message: string,
-    options: MemsafeErrorOptions & { scope: FailureScope; status?: number; retryAfterMs?: number },
+    options: MemsafeErrorOptions & { scope: FailureScope; status?: number; retryAfterMs?: number; backpressure?: boolean; rateLimit?: RateLimitReading },
   ) {
     super(message, options);
     this.scope = options.scope;
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
+    this.backpressure = options.backpressure ?? false;
+    this.rateLimit = options.rateLimit;
   }
 }
 

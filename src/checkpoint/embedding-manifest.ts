@@ -19,15 +19,4 @@ export function isEmbeddingManifest(value: unknown): value is EmbeddingManifest 
   return typeof value === 'object' && value !== null && (value as { object?: unknown }).object === MANIFEST_OBJECT;
 }
 
-/** float32 little-endian BLOB <-> numbers, whatever the machine's byte order. */
-export function encodeVector(values: readonly number[]): Buffer {
-  const buffer = Buffer.allocUnsafe(values.length * 4);
-  for (let i = 0; i < values.length; i++) buffer.writeFloatLE(values[i] ?? 0, i * 4);
-  return buffer;
-}
-
-export function decodeVector(blob: Buffer): number[] {
-  const values = new Array<number>(blob.length / 4);
-  for (let i = 0; i < values.length; i++) values[i] = blob.readFloatLE(i * 4);
-  return values;
-}
+export { decodeVector, encodeVector } from '../vectors/float32.js';

@@ -35,7 +35,8 @@ export async function runJob(command: Command, fixedMode: Mode | undefined): Pro
   try {
     const [{ openInput }, { loadTokenCounter }] = await Promise.all([import('../input/open-input.js'), import('../input/tokens.js')]);
     const { defaultModelFor } = await import('../provider/create-provider.js');
-    const exactTokens = options.dryRun || options.tpm !== undefined || options.maxContextTokens !== undefined;
+    // guards: embedding packs count tokens with the tokenizer whenever it is loaded for a token limit.
+    const exactTokens = options.dryRun || options.tpm !== undefined || options.maxContextTokens !== undefined || options.maxBatchTokens !== undefined;
     const normalise = {
       mode: options.mode,
       model: options.model ?? defaultModelFor(options.provider),
@@ -46,7 +47,7 @@ export async function runJob(command: Command, fixedMode: Mode | undefined): Pro
     const input = openInput(options.input, { maxLineBytes: options.maxLineBytes });
     if (options.dryRun) {
       const { dryRun } = await import('../engine/dry-run.js');
-      const report = await dryRun(input, normalise, options.limit);
+      const report = await dryRun(input, normalise, { shard: options.shard, limit: options.limit });
       process.stdout.write(`${JSON.stringify({ dry_run: true, ...snake(report) })}\n`);
       return report.invalid > 0 ? ExitCode.someFailed : ExitCode.ok;
     }

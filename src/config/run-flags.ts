@@ -2,7 +2,7 @@
 // `memsafe --help` loads this, so validation (zod) lives in run-options.ts and loads when a run starts.
 import { type Command, Option } from 'commander';
 
-export const PROVIDERS = ['openai', 'mock', 'ollama'] as const;
+export const PROVIDERS = ['openai', 'mock', 'ollama', 'anthropic'] as const;
 export const EMBEDDING_ENCODINGS = ['base64', 'float'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -15,8 +15,8 @@ export function addRunOptions(command: Command, withMode: boolean): Command {
   return command
     .addOption(new Option('-i, --input <file>', 'JSONL input (.jsonl, .jsonl.gz, or - for stdin)').env(env('INPUT')))
     .addOption(new Option('--db <file>', 'SQLite checkpoint (default: input path with .memsafe.db)').env(env('DB')))
-    .addOption(new Option('--provider <name>', 'API provider: openai | ollama | mock (built-in, offline)').env(env('PROVIDER')).default('openai'))
-    .addOption(new Option('--base-url <url>', 'API base URL with version path (default: $OPENAI_BASE_URL, $OLLAMA_HOST, or the provider default)').env(env('BASE_URL')))
+    .addOption(new Option('--provider <name>', 'API provider: openai | anthropic | ollama | mock (built-in, offline)').env(env('PROVIDER')).default('openai'))
+    .addOption(new Option('--base-url <url>', 'API base URL: OpenAI-style with the version path, Ollama and Anthropic without (default: $OPENAI_BASE_URL, $ANTHROPIC_BASE_URL, $OLLAMA_HOST, or the provider default)').env(env('BASE_URL')))
     .addOption(new Option('--model <name>', 'model for lines whose body has none').env(env('MODEL')))
     .addOption(new Option('--models <list>', 'send every record to each of these models (comma-separated); each pair is its own record <id>@<model>').env(env('MODELS')))
     .addOption(new Option('--routes <file>', 'JSON routes: which provider, URL, key variable and limits serve each model glob').env(env('ROUTES')))
@@ -38,6 +38,7 @@ export function addRunOptions(command: Command, withMode: boolean): Command {
     .addOption(new Option('--refresh-older-than <duration>', 're-request records whose stored response is older (e.g. 7d)').env(env('REFRESH_OLDER_THAN')))
     .addOption(new Option('--max-response-bytes <size>', 'larger response bodies are aborted and recorded as errors').env(env('MAX_RESPONSE_BYTES')).default('8MB'))
     .addOption(new Option('--max-line-bytes <size>', 'longer input lines become "line too long" error records').env(env('MAX_LINE_BYTES')).default('8MB'))
+    .addOption(new Option('--max-tokens <n>', 'max_tokens of chat lines that set none (anthropic: default 1024, required by the API; others: only when given)').env(env('MAX_TOKENS')))
     .addOption(new Option('--max-context-tokens <n>', 'trim long messages to N tokens, keeping system and newest turns').env(env('MAX_CONTEXT_TOKENS')))
     .addOption(new Option('--warn-memory <size>', 'RSS where batches shrink (default: 2/3 of --max-memory)').env(env('WARN_MEMORY')))
     .addOption(new Option('--max-memory <size>', 'RSS breaker: halt cleanly with exit 75 (default: 1.5GB or 75% of the memory limit)').env(env('MAX_MEMORY')))

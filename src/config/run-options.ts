@@ -8,6 +8,7 @@ import type { Mode } from '../input/record.js';
 import { publicRoute, type Route } from '../routing/route.js';
 import { loadRoutes } from '../routing/routes-file.js';
 import { detectMemoryLimit, type MemoryLimit } from '../system/memory-limit.js';
+import { ANTHROPIC_DEFAULT_MAX_TOKENS } from '../provider/anthropic-defaults.js';
 import { fields } from './fields.js';
 import { resolveSize, type SizeSpec } from './units.js';
 import { validateOptions } from './validate.js';
@@ -45,6 +46,7 @@ const schema = z.object({
   refreshOlderThan: optional(fields.positiveDuration()),
   maxResponseBytes: fields.bytes(),
   maxLineBytes: fields.bytes(),
+  maxTokens: optional(fields.integer(1)),
   maxContextTokens: optional(fields.integer(1)),
   warnMemory: optional(fields.size()),
   maxMemory: optional(fields.size()),
@@ -97,6 +99,8 @@ export interface RunOptions {
   readonly refreshOlderThanMs: number | undefined;
   readonly maxResponseBytes: number;
   readonly maxLineBytes: number;
+  /** `max_tokens` filled into chat lines that set none: --max-tokens, else 1024 for anthropic, else none. */
+  readonly maxTokens: number | undefined;
   readonly maxContextTokens: number | undefined;
   readonly warnMemoryBytes: number;
   readonly maxMemoryBytes: number;
@@ -131,6 +135,10 @@ export function resolveRunOptions(command: Command, fixedMode: Mode | undefined,
   if (minBatchSize > batchSize) {
     throw new UsageError(`Expected \`--min-batch-size\` to be at most --batch-size (${batchSize}), got \`${minBatchSize}\``, { code: 'MS_BAD_OPTION' });
   }
+  const baseUrl = raw.baseUrl ?? providerBaseUrlFromEnv(raw.provider, environment);
+  const apiKey = apiKeyFromEnv(raw.provider, environment);
+  const headers = raw.header ?? [];
+  if (raw.provider === 'anthropic') checkAnthropic(mode, baseUrl, apiKey, headers, raw.dryRun ?? false);
   const memoryLimit = detectMemoryLimit();
   const { warnMemoryBytes, maxMemoryBytes } = memoryThresholds(raw.warnMemory, raw.maxMemory, memoryLimit.bytes);
   return {
@@ -138,15 +146,15 @@ export function resolveRunOptions(command: Command, fixedMode: Mode | undefined,
     input: raw.input,
     db,
     provider: raw.provider,
-    baseUrl: raw.baseUrl ?? providerBaseUrlFromEnv(raw.provider, environment),
-    apiKey: raw.provider === 'openai' ? nonEmpty(environment['OPENAI_API_KEY']) : undefined,
+    baseUrl,
+    apiKey,
     model: raw.model,
     models: raw.models,
-    routes: raw.routes === undefined ? undefined : loadRoutes(raw.routes, { concurrency: raw.concurrency, rpm: raw.rpm, tpm: raw.tpm, headers: raw.header ?? [] }, environment),
+    routes: raw.routes === undefined ? undefined : loadRoutes(raw.routes, { concurrency: raw.concurrency, rpm: raw.rpm, tpm: raw.tpm, maxTokens: raw.maxTokens, headers }, environment),
     routesFile: raw.routes,
     pricesFile: raw.prices,
     maxCostUsd: raw.maxCost,
-    headers: raw.header ?? [],
+    headers,
     concurrency: raw.concurrency,
     batchSize,
     minBatchSize,
@@ -162,6 +170,7 @@ export function resolveRunOptions(command: Command, fixedMode: Mode | undefined,
     refreshOlderThanMs: raw.refreshOlderThan,
     maxResponseBytes: raw.maxResponseBytes,
     maxLineBytes: raw.maxLineBytes,
+    maxTokens: raw.maxTokens ?? (raw.provider === 'anthropic' ? ANTHROPIC_DEFAULT_MAX_TOKENS : undefined),
     maxContextTokens: raw.maxContextTokens,
     warnMemoryBytes,
     maxMemoryBytes,
@@ -209,8 +218,40 @@ export function memoryThresholds(
   return { warnMemoryBytes, maxMemoryBytes };
 }
 
+const BASE_URL_VARIABLES: Readonly<Partial<Record<RunOptions['provider'], string>>> = {
+  openai: 'OPENAI_BASE_URL',
+  anthropic: 'ANTHROPIC_BASE_URL',
+  ollama: 'OLLAMA_HOST',
+};
+const API_KEY_VARIABLES: Readonly<Partial<Record<RunOptions['provider'], string>>> = { openai: 'OPENAI_API_KEY', anthropic: 'ANTHROPIC_API_KEY' };
+
+/** Each provider's own key only: an OpenAI key is never sent to Anthropic, nor the other way round. */
+function apiKeyFromEnv(provider: RunOptions['provider'], environment: NodeJS.ProcessEnv): string | undefined {
+  const variable = API_KEY_VARIABLES[provider];
+  return variable === undefined ? undefined : nonEmpty(environment[variable]);
+}
+
+/** Anthropic has no embeddings API, and its own API answers nothing without a key: both are said before the run starts. */
+function checkAnthropic(mode: Mode, baseUrl: string | undefined, apiKey: string | undefined, headers: readonly (readonly [string, string])[], dryRun: boolean): void {
+  if (mode === 'embeddings') {
+    throw new UsageError('Expected `--mode cache` with `--provider anthropic`: Anthropic has no embeddings API', {
+      code: 'MS_BAD_OPTION',
+      hint: 'Run embeddings with --provider openai (or an OpenAI-compatible server) or --provider ollama.',
+    });
+  }
+  const realApi = baseUrl === undefined || URL.parse(baseUrl)?.hostname === 'api.anthropic.com';
+  const keyHeader = headers.some(([name]) => /^(x-api-key|authorization)$/i.test(name));
+  if (realApi && apiKey === undefined && !keyHeader && !dryRun) {
+    throw new UsageError('`--provider anthropic` needs ANTHROPIC_API_KEY (environment or .env) to call https://api.anthropic.com', {
+      code: 'MS_NO_API_KEY',
+      hint: 'export ANTHROPIC_API_KEY=sk-ant-... (or put it in .env), or point --base-url / ANTHROPIC_BASE_URL at a gateway.',
+    });
+  }
+}
+
 function providerBaseUrlFromEnv(provider: RunOptions['provider'], environment: NodeJS.ProcessEnv): string | undefined {
-  const value = provider === 'openai' ? environment['OPENAI_BASE_URL'] : provider === 'ollama' ? environment['OLLAMA_HOST'] : undefined;
+  const variable = BASE_URL_VARIABLES[provider];
+  const value = variable === undefined ? undefined : environment[variable];
   const url = nonEmpty(value);
   if (url === undefined) return undefined;
   // OLLAMA_HOST is often written without a scheme (127.0.0.1:11434).

@@ -63,6 +63,12 @@ export class AdaptiveConcurrency {
     return cut;
   }
 
+  /** Sets the limit (within the ceiling): after a breaker reset, the limit the run had before the trip. */
+  restore(n: number): void {
+    this.current = Math.min(this.top, atLeastOne(n));
+    this.successes = 0;
+  }
+
   /** The governor's ceiling (CAUTIOUS halves --concurrency); lowering it lowers the limit at once, raising it lets the limit grow back. */
   setCeiling(n: number): void {
     this.top = atLeastOne(n);

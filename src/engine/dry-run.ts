@@ -1,6 +1,7 @@
 // --dry-run: read, validate and count every record and estimate its tokens; no request, no checkpoint.
 import type { InputSource } from '../input/open-input.js';
-import { normaliseLine, type NormaliseOptions } from '../input/normalise.js';
+import type { NormaliseOptions } from '../input/normalise.js';
+import { readRecords, type ReaderOptions } from './record-reader.js';
 
 export interface DryRunReport {
   readonly records: number;
@@ -14,15 +15,15 @@ export interface DryRunReport {
 
 const MAX_EXAMPLES = 20;
 
-export async function dryRun(input: InputSource, normalise: NormaliseOptions, limit: number | undefined): Promise<DryRunReport> {
+/** Reads through the run's own reader stage, so --shard and --limit select exactly the records a run would. */
+export async function dryRun(input: InputSource, normalise: NormaliseOptions, selection: ReaderOptions): Promise<DryRunReport> {
   let records = 0;
   let valid = 0;
   let trimmed = 0;
   let tokens = 0;
   const examples: { line: number; id: string; code: string; message: string }[] = [];
   try {
-    for await (const raw of input.lines()) {
-      const parsed = normaliseLine(raw, normalise);
+    for await (const parsed of readRecords(input, normalise, selection)) {
       records++;
       if (parsed.kind === 'job') {
         valid++;
@@ -31,7 +32,6 @@ export async function dryRun(input: InputSource, normalise: NormaliseOptions, li
       } else if (examples.length < MAX_EXAMPLES) {
         examples.push({ line: parsed.bad.line, id: parsed.bad.id, code: parsed.bad.code, message: parsed.bad.message });
       }
-      if (limit !== undefined && records >= limit) break;
     }
   } finally {
     input.close();

@@ -1,6 +1,7 @@
 // One raw input line -> the exact request it will send (a Job), or an error record that says why not.
 // A bad line never stops the run; only a missing model does (MS_NO_MODEL, exit 2), since no line could be sent.
 import { UsageError } from '../errors.js';
+import { anthropicBatchDraft, type AnthropicLines, isAnthropicBatchLine } from './anthropic-line.js';
 import { describeMessagesProblem, isPlainObject, type ChatMessage } from './chat-message.js';
 import type { RawLine } from './line-splitter.js';
 import type { BadLine, Endpoint, Mode, ParsedLine } from './record.js';
@@ -15,6 +16,10 @@ export interface NormaliseOptions {
   /** Field of a simple embeddings line that holds its text ("text" unless configured). */
   textField: string;
   tokenCounter: TokenCounter;
+  /** Chat: `max_tokens` of a line that sets neither it nor max_completion_tokens (--max-tokens; 1024 for anthropic). */
+  maxTokens?: number | undefined;
+  /** `{custom_id, params}` lines: sent to /v1/messages as they are (default), or refused (non-anthropic providers). */
+  anthropicLines?: AnthropicLines | undefined;
 }
 
 export const MODE_ENDPOINT: Readonly<Record<Mode, Endpoint>> = {
@@ -88,6 +93,8 @@ interface Draft {
   readonly messages?: readonly ChatMessage[];
   /** Embeddings requests: the texts to count. */
   readonly texts?: readonly string[];
+  /** Where it goes, when not the mode's endpoint (Anthropic batch lines: /v1/messages). */
+  readonly endpoint?: Endpoint;
 }
 
 function batchDraft(record: Record<string, unknown>, mode: Mode): Draft {
@@ -146,6 +153,11 @@ function isBatchLine(record: Record<string, unknown>): boolean {
 }
 
 function draftFor(record: Record<string, unknown>, options: NormaliseOptions): Draft {
+  if (isAnthropicBatchLine(record)) {
+    const result = anthropicBatchDraft(record, options.mode, options.anthropicLines ?? 'send');
+    if ('problem' in result) return reject(result.problem);
+    return { ...result.draft, model: optionalModel(result.draft.model, 'params.model'), endpoint: '/v1/messages' };
+  }
   if (isBatchLine(record)) return batchDraft(record, options.mode);
   return options.mode === 'cache'
     ? simpleChatDraft(record, options.textField)
@@ -163,7 +175,10 @@ function resolveModel(draft: Draft, options: NormaliseOptions, line: number): st
 
 /** The body to send (model filled, messages trimmed) and its prompt tokens. */
 function finishRequest(draft: Draft, model: string, options: NormaliseOptions) {
-  const body = draft.body['model'] === undefined ? { model, ...draft.body } : draft.body;
+  const withModel = draft.body['model'] === undefined ? { model, ...draft.body } : draft.body;
+  const body = options.maxTokens !== undefined && options.mode === 'cache' && withModel['max_tokens'] === undefined && withModel['max_completion_tokens'] === undefined
+    ? { ...withModel, max_tokens: options.maxTokens }
+    : withModel;
   const counter = options.tokenCounter;
   if (draft.messages === undefined) {
     const texts = draft.texts ?? [];
@@ -216,7 +231,7 @@ export function normaliseLine(raw: RawLine, options: NormaliseOptions): ParsedLi
     id = readId(value) ?? lineId;
     const draft = draftFor(value, options);
     const request = finishRequest(draft, resolveModel(draft, options, line), options);
-    const endpoint = MODE_ENDPOINT[options.mode];
+    const endpoint = draft.endpoint ?? MODE_ENDPOINT[options.mode];
     let hash: string;
     try {
       hash = requestHash(endpoint, request.body);

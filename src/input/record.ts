@@ -1,7 +1,8 @@
 // The unit of work: one input line turned into one request, or into an error record.
 
 export type Mode = 'cache' | 'embeddings';
-export type Endpoint = '/v1/chat/completions' | '/v1/embeddings';
+/** '/v1/messages': an Anthropic batch line (`{custom_id, params}`) whose params go to Anthropic untranslated. */
+export type Endpoint = '/v1/chat/completions' | '/v1/embeddings' | '/v1/messages';
 
 export interface Job {
   /** `custom_id`, else `id`, else `line-<n>`. */

@@ -51,9 +51,10 @@ export function classifyStatus(status: number, headers: HeaderBag, bodyText: str
   }
   if (status === 429 || status >= 500 || RETRYABLE_4XX.has(status)) {
     const retryAfterMs = parseRetryAfter(headers, nowMs);
-    const what = status === 429 ? 'rate limited, HTTP 429' : `HTTP ${status}`;
+    const backpressure = isBackpressure(status, server);
+    const what = status === 429 ? 'rate limited, HTTP 429' : backpressure ? `busy, HTTP ${status}` : `HTTP ${status}`;
     return new ProviderError(`Server answered ${what} from ${where}${detail}`, {
-      code, scope: 'retryable', status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      code, scope: 'retryable', status, backpressure, ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     });
   }
   if (status >= 300 && status < 400) {
@@ -123,13 +124,28 @@ export function invalidBody(status: number, reason: string, context: CallContext
   return new ProviderError(`Invalid response from ${displayUrl(context.url)} (HTTP ${status}): ${reason}`, { code: 'invalid_response', scope: 'retryable', status });
 }
 
-/** 429s and timeouts are the server saying "too much": adaptive concurrency cuts on them (quota 429s are run-scoped). */
+/** 429s, backpressure and timeouts are the server saying "too much": adaptive concurrency cuts on them (quota 429s are run-scoped). */
 export function isThrottle(error: unknown): boolean {
   if (!(error instanceof ProviderError) || error.scope !== 'retryable') return false;
-  return error.status === 429 || error.code === 'timeout' || error.code === 'connect_timeout';
+  return error.status === 429 || error.backpressure || error.code === 'timeout' || error.code === 'connect_timeout';
 }
 
-interface ServerErrorFields {
+/** Anthropic's 529 overloaded_error, and Ollama's 503 when its queue is full (OLLAMA_MAX_QUEUE): busy, not broken. */
+export function isBackpressure(status: number, server: ServerErrorFields): boolean {
+  if (status === 529 || server.type === 'overloaded_error') return true;
+  return status === 503 && /server busy|maximum pending requests/i.test(server.message ?? '');
+}
+
+/** A line written for another API (an Anthropic `{custom_id, params}` line sent to an OpenAI-style server). */
+export function unsupportedEndpoint(provider: string, endpoint: string): ProviderError {
+  const anthropicLine = endpoint === '/v1/messages';
+  return new ProviderError(`${anthropicLine ? 'An Anthropic batch line ({custom_id, params})' : `A ${endpoint} request`} cannot be sent with --provider ${provider}`, {
+    code: 'invalid_record', scope: 'record',
+    ...(anthropicLine ? { hint: 'Run it with --provider anthropic, or write the line as an OpenAI batch or simple line.' } : {}),
+  });
+}
+
+export interface ServerErrorFields {
   readonly message: string | undefined;
   readonly code: string | undefined;
   readonly type: string | undefined;

@@ -1,9 +1,10 @@
 // Picks and builds the run's provider. `mock` starts the mock server in this process and talks to it over real HTTP.
+import { ANTHROPIC_DEFAULT_MODEL } from './anthropic-defaults.js';
 import type { Provider, ProviderName } from './provider.js';
 
 export interface ProviderOptions {
   readonly provider: ProviderName;
-  /** OpenAI-style with the version path (`http://127.0.0.1:8000/v1`); Ollama without it. Undefined: the default. */
+  /** OpenAI-style with the version path (`http://127.0.0.1:8000/v1`); Ollama and Anthropic without it. Undefined: the default. */
   readonly baseUrl: string | undefined;
   readonly apiKey: string | undefined;
   readonly headers: readonly (readonly [string, string])[];
@@ -13,11 +14,14 @@ export interface ProviderOptions {
   readonly connections: number;
   /** Ollama's keep_alive. */
   readonly keepAlive?: string | undefined;
+  /** Anthropic: `max_tokens` of a request that has none (default 1024). */
+  readonly maxTokens?: number | undefined;
   readonly mock?: { readonly latencyMs?: number; readonly failRate?: number; readonly responseBytes?: number | undefined };
 }
 
 /** The model for records that name none: the mock answers to any name, real providers need one from the user. */
 export function defaultModelFor(provider: ProviderName): string | undefined {
+  if (provider === 'anthropic') return ANTHROPIC_DEFAULT_MODEL;
   return provider === 'mock' ? 'mock-small' : undefined;
 }
 
@@ -31,6 +35,18 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
       maxResponseBytes: options.maxResponseBytes,
       connections: options.connections,
       keepAlive: options.keepAlive,
+    });
+  }
+  if (options.provider === 'anthropic') {
+    const { AnthropicProvider, ANTHROPIC_DEFAULT_BASE_URL } = await import('./anthropic.js');
+    return new AnthropicProvider({
+      baseUrl: options.baseUrl ?? ANTHROPIC_DEFAULT_BASE_URL,
+      apiKey: options.apiKey,
+      headers: options.headers,
+      timeoutMs: options.timeoutMs,
+      maxResponseBytes: options.maxResponseBytes,
+      connections: options.connections,
+      maxTokens: options.maxTokens,
     });
   }
   const { OpenAiProvider, OPENAI_DEFAULT_BASE_URL } = await import('./openai.js');

@@ -2,9 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import { ProviderError } from '../errors.js';
 import type { Endpoint } from '../input/record.js';
-import { type CallContext, classifyStatus, invalidBody } from './classify.js';
+import { type CallContext, classifyStatus, invalidBody, unsupportedEndpoint } from './classify.js';
 import { HttpClient, type HttpTarget, joinUrl } from './http-client.js';
-import { parseObject, requestHeaders, secretsOf } from './openai.js';
+import { decodeEmbeddings } from './embeddings-answer.js';
+import { inputCount, parseObject, requestHeaders, secretsOf } from './openai.js';
 import type { Provider, ProviderResponse, TokenUsage } from './provider.js';
 
 export const OLLAMA_DEFAULT_BASE_URL = 'http://127.0.0.1:11434';
@@ -48,6 +49,7 @@ export class OllamaProvider implements Provider {
   }
 
   async send(endpoint: Endpoint, body: Json, signal: AbortSignal): Promise<ProviderResponse> {
+    if (endpoint === '/v1/messages') throw unsupportedEndpoint(this.name, endpoint);
     const chat = endpoint === '/v1/chat/completions';
     const target = chat ? this.chat : this.embed;
     const context: CallContext = { baseUrl: this.baseUrl, url: target.url, secrets: this.secrets };
@@ -61,8 +63,8 @@ export class OllamaProvider implements Provider {
     return {
       status: answer.status,
       requestId: null,
-      bodyText: JSON.stringify(mapped.body),
-      ...(chat ? {} : { json: mapped.body }),
+      bodyText: chat ? JSON.stringify(mapped.body) : '',
+      ...(chat ? {} : { vectors: decodeEmbeddings(mapped.body, inputCount(body)) }),
       usage: mapped.usage,
       latencyMs: Math.round(answer.latencyMs),
     };

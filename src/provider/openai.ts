@@ -1,6 +1,7 @@
 // OpenAI-compatible APIs (OpenAI, Azure via --header, vLLM, llama.cpp, LiteLLM, the mock server).
 import type { Endpoint } from '../input/record.js';
-import { type CallContext, classifyStatus, invalidBody } from './classify.js';
+import { type CallContext, classifyStatus, invalidBody, unsupportedEndpoint } from './classify.js';
+import { decodeEmbeddings } from './embeddings-answer.js';
 import { HttpClient, type HttpAnswer, type HttpTarget, joinUrl } from './http-client.js';
 import type { EmbeddingEncoding, Provider, ProviderName, ProviderResponse, TokenUsage } from './provider.js';
 
@@ -27,7 +28,7 @@ export class OpenAiProvider implements Provider {
   private readonly client: HttpClient;
   private readonly headers: Readonly<Record<string, string>>;
   private readonly secrets: readonly string[];
-  private readonly targets: Readonly<Record<Endpoint, HttpTarget>>;
+  private readonly targets: Readonly<Record<Exclude<Endpoint, '/v1/messages'>, HttpTarget>>;
 
   constructor(options: OpenAiProviderOptions) {
     this.name = options.name ?? 'openai';
@@ -47,10 +48,11 @@ export class OpenAiProvider implements Provider {
   }
 
   async send(endpoint: Endpoint, body: Record<string, unknown>, signal: AbortSignal): Promise<ProviderResponse> {
+    if (endpoint === '/v1/messages') throw unsupportedEndpoint(this.name, endpoint);
     const target = this.targets[endpoint];
     const context: CallContext = { baseUrl: this.baseUrl, url: target.url, secrets: this.secrets };
     const answer = await this.client.post(target, JSON.stringify(body), this.headers, signal, context);
-    return toProviderResponse(answer, context, endpoint === '/v1/embeddings');
+    return toProviderResponse(answer, context, endpoint === '/v1/embeddings' ? inputCount(body) : undefined);
   }
 
   close(): Promise<void> {
@@ -60,20 +62,26 @@ export class OpenAiProvider implements Provider {
 
 /**
  * A 2xx answer with a JSON object body, as ProviderResponse; anything else as the classified ProviderError.
- * `keepJson` (embeddings) hands the parsed body on; chat answers drop it, as they wait in the commit buffer.
+ * `embeddings` (the number of inputs sent) decodes the answer's vectors instead of keeping its text.
  */
-export function toProviderResponse(answer: HttpAnswer, context: CallContext, keepJson = false, nowMs = Date.now()): ProviderResponse {
+export function toProviderResponse(answer: HttpAnswer, context: CallContext, embeddings?: number, nowMs = Date.now()): ProviderResponse {
   if (answer.status < 200 || answer.status >= 300) throw classifyStatus(answer.status, answer.headers, answer.bodyText, context, nowMs);
   const parsed = parseObject(answer.bodyText);
   if (parsed === undefined) throw invalidBody(answer.status, answer.bodyText.trim() === '' ? 'empty body' : 'not a JSON object', context);
   return {
     status: answer.status,
     requestId: requestIdOf(answer.headers),
-    bodyText: answer.bodyText,
-    ...(keepJson ? { json: parsed } : {}),
+    bodyText: embeddings === undefined ? answer.bodyText : '',
+    ...(embeddings === undefined ? {} : { vectors: decodeEmbeddings(parsed, embeddings) }),
     usage: usageOf(parsed['usage']),
     latencyMs: Math.round(answer.latencyMs),
   };
+}
+
+/** How many texts an embeddings body asks for. */
+export function inputCount(body: Record<string, unknown>): number {
+  const input = body['input'];
+  return Array.isArray(input) ? input.length : 1;
 }
 
 export function parseObject(text: string): Record<string, unknown> | undefined {
@@ -93,7 +101,7 @@ export function usageOf(usage: unknown): TokenUsage | null {
   return { promptTokens: count(fields['prompt_tokens']), completionTokens: count(fields['completion_tokens']), totalTokens: count(fields['total_tokens']) };
 }
 
-function requestIdOf(headers: HttpAnswer['headers']): string | null {
+export function requestIdOf(headers: HttpAnswer['headers']): string | null {
   for (const name of ['x-request-id', 'request-id', 'apim-request-id']) {
     const value = headers[name];
     const text = Array.isArray(value) ? value[0] : value;

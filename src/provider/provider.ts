@@ -1,7 +1,9 @@
 // What the engine needs from an API: send one request, get an OpenAI-shaped answer or a ProviderError.
+import type { RateLimitReading } from '../errors.js';
 import type { Endpoint } from '../input/record.js';
+import type { DecodedVector } from './embeddings-answer.js';
 
-export type ProviderName = 'openai' | 'mock' | 'ollama';
+export type ProviderName = 'openai' | 'mock' | 'ollama' | 'anthropic';
 
 /** How embedding vectors travel: OpenAI's `encoding_format` ('base64': little-endian float32 bytes) or number arrays. */
 export type EmbeddingEncoding = 'base64' | 'float';
@@ -19,10 +21,15 @@ export interface ProviderResponse {
   readonly requestId: string | null;
   /** The response body as JSON text, in the OpenAI shape (Ollama answers are mapped). */
   readonly bodyText: string;
-  /** Embeddings answers only: `bodyText` already parsed, so the packer does not parse it twice. Never stored. */
-  readonly json?: Readonly<Record<string, unknown>>;
+  /**
+   * Embeddings answers only: each input's vector (or why it is unusable), in input order, decoded once here.
+   * Their `bodyText` is empty: the checkpoint stores the vectors, and a second copy of a big answer is not held.
+   */
+  readonly vectors?: readonly DecodedVector[];
   readonly usage: TokenUsage | null;
   readonly latencyMs: number;
+  /** What the answer's rate-limit headers said (Anthropic's anthropic-ratelimit-*), when it sent any. */
+  readonly rateLimit?: RateLimitReading;
 }
 
 export interface Provider {

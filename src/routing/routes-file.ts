@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import type { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { ANTHROPIC_DEFAULT_MAX_TOKENS } from '../provider/anthropic-defaults.js';
 import { globToRegExp } from './glob.js';
 import { BASE_URL_ENV, DEFAULT_API_KEY_ENV, type Route, type RouteDefaults } from './route.js';
 import { findWrittenKey } from './route-secrets.js';
@@ -113,7 +114,8 @@ export function resolveRoute(file: string, raw: RawRoute, index: number, default
     concurrency: raw.concurrency ?? defaults.concurrency,
     rpm: raw.rpm ?? defaults.rpm,
     tpm: raw.tpm ?? defaults.tpm,
-    maxTokens: raw.max_tokens ?? defaults.maxTokens,
+    // Anthropic requires max_tokens: its routes fill 1024 when neither the route nor --max-tokens sets one.
+    maxTokens: raw.max_tokens ?? defaults.maxTokens ?? (raw.provider === 'anthropic' ? ANTHROPIC_DEFAULT_MAX_TOKENS : undefined),
   };
 }
 

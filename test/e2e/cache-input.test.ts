@@ -125,7 +125,7 @@ describe('bad flags and files', () => {
     [['--batch-size', 'many'], /Expected `--batch-size` to be an integer from 1 to 10000, got `many`/],
     [['--timeout', '30'], /Expected `--timeout` to be a duration above zero like 250ms, 30s or 2m, got `30`/],
     [['--max-memory', 'lots'], /Expected `--max-memory` to be a size like 800MB, 1.5GB or 75%, got `lots`/],
-    [['--provider', 'azure'], /Expected `--provider` to be one of openai, mock, ollama, got `azure`/],
+    [['--provider', 'azure'], /Expected `--provider` to be one of openai, mock, ollama, anthropic, got `azure`/],
     [['--header', 'no colon'], /Expected `--header` to be a header like "Name: value"/],
     [['--bogus'], /unknown option '--bogus'/],
   ])('%j exits 2 naming the flag, the value and what was expected', async (flags, message) => {
@@ -184,6 +184,12 @@ describe('API failures', () => {
       expect(result.stdout + result.stderr).not.toContain(key);
       expect(denying.requests[0]?.headers.authorization).toBe(`Bearer ${key}`);
       expect(fs.readFileSync(db).includes(Buffer.from(key))).toBe(false);
+      // guards: a fatal error neither fired the stopping signal nor recorded a stop event (issue 10, defect 5)
+      const events = query<{ kind: string; detail: string }>(db, "SELECT kind, detail FROM events WHERE kind IN ('stop', 'fatal') ORDER BY rowid");
+      expect(events.map((event) => [event.kind, (JSON.parse(event.detail) as { reason?: string; code?: string }).reason ?? (JSON.parse(event.detail) as { code?: string }).code])).toEqual([
+        ['stop', 'fatal'],
+        ['fatal', 'http_401'],
+      ]);
     } finally {
       await denying.close();
     }

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeVector } from '../../src/checkpoint/embedding-manifest.js';
-import { vectorKey } from '../../src/engine/embedding-packer.js';
+import { vectorKey } from '../../src/engine/embeddings/vector-key.js';
 import { mockEmbedding } from '../../src/provider/mock-answers.js';
 import { doneIds, doneWithoutResponse, finish, integrity, requestsTagged, runRows, seeded, tagArgs } from '../helpers/chaos.js';
 import { spawnCli } from '../helpers/cli.js';

@@ -105,6 +105,10 @@ describe('embeddings encoding', () => {
     expect(failed.map((row) => [row.id, row.error_code])).toEqual([['t1', 'invalid_response'], ['t3', 'invalid_response']]);
     for (const row of failed) expect(row.error_message).toMatch(/vector for index \d+ is 6 bytes of base64, not a whole number of float32 values/);
     expect([...vectorsById(db).keys()].sort()).toEqual(['t0', 't2', 't4']);
+    // guards: invalid_response was marked retryable but never retried within the run (issue 10, defect 2)
+    const asked = server.requests.filter((request) => (request.json as { input: string[] }).input.includes('BROKEN text')).length;
+    expect(asked).toBeGreaterThan(1);
+    expect(query<{ retryable: number }>(db, "SELECT retryable FROM records WHERE status = 'failed'").map((row) => row.retryable)).toEqual([1, 1]);
   });
 
   it('--normalize scales base64 vectors to unit length, byte for byte as it scales number arrays', async () => {

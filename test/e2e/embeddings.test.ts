@@ -110,8 +110,12 @@ describe('embeddings', () => {
     fs.appendFileSync(input, `${JSON.stringify({ id: 'b', text: 'beta' })}\n`);
     const result = await runCli(args(input, db, server.url));
     expect(result.code).toBe(3);
-    const [row] = query<{ id: string; error_code: string }>(db, "SELECT id, error_code FROM records WHERE status = 'failed'");
-    expect(row).toEqual({ id: 'b', error_code: 'dimension_mismatch' });
+    // guards: dimension_mismatch was stored as retryable, so every later run sent it again (issue 10, defect 2)
+    const [row] = query<{ id: string; error_code: string; retryable: number }>(db, "SELECT id, error_code, retryable FROM records WHERE status = 'failed'");
+    expect(row).toEqual({ id: 'b', error_code: 'dimension_mismatch', retryable: 0 });
+    const requestsBefore = server.requests.length;
+    expect((await runCli(args(input, db, server.url))).code).toBe(3);
+    expect(server.requests.length).toBe(requestsBefore);
   });
 
   it('--normalize stores unit-length vectors', async () => {

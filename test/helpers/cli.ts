@@ -18,11 +18,11 @@ export interface CliOptions {
   readonly stdin?: string;
 }
 
-/** A clean environment: no MEMSAFE_* or OPENAI_* from the developer's shell leaks into a test. */
+/** A clean environment: no MEMSAFE_*, OPENAI_* or ANTHROPIC_* from the developer's shell leaks into a test. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!/^(MEMSAFE_|OPENAI_|OLLAMA_|HTTPS?_PROXY|NO_PROXY)/i.test(key)) env[key] = value;
+    if (!/^(MEMSAFE_|OPENAI_|ANTHROPIC_|OLLAMA_|HTTPS?_PROXY|NO_PROXY)/i.test(key)) env[key] = value;
   }
   return { ...env, ...extra };
 }

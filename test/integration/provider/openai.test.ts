@@ -1,5 +1,7 @@
 // The OpenAI provider over real HTTP against the scriptable fault server.
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { mockEmbedding } from '../../../src/provider/mock-answers.js';
+import { encodeVector } from '../../../src/vectors/float32.js';
 import { ProviderError } from '../../../src/errors.js';
 import { CONNECT_REFUSED } from '../../../src/provider/classify.js';
 import { OpenAiProvider, type OpenAiProviderOptions } from '../../../src/provider/openai.js';
@@ -61,19 +63,19 @@ describe('OpenAiProvider', () => {
   it('sends embeddings to <baseUrl>/embeddings', async () => {
     const { server, provider } = await setup(() => 'ok');
     const response = await provider.send('/v1/embeddings', { model: 'e', input: ['a', 'b'] }, never);
-    expect(JSON.parse(response.bodyText)).toMatchObject({ object: 'list' });
+    expect(response.vectors).toHaveLength(2);
     expect(response.usage).toMatchObject({ completionTokens: null });
     expect(server.requests[0]?.path).toBe('/v1/embeddings');
   });
 
-  it('hands embeddings answers on parsed (no second JSON.parse), chat answers as text only, and asks for base64', async () => {
+  it('hands embeddings answers on decoded (no text kept), chat answers as text only, and asks for base64', async () => {
     const { provider } = await setup(() => 'ok');
     expect(provider.embeddingEncoding).toBe('base64');
     const embeddings = await provider.send('/v1/embeddings', { model: 'e', input: ['a'], encoding_format: 'base64' }, never);
-    expect(embeddings.json).toEqual(JSON.parse(embeddings.bodyText));
-    expect(embeddings.json).toMatchObject({ data: [{ index: 0, embedding: expect.any(String) }] });
+    expect(embeddings.bodyText).toBe('');
+    expect(embeddings.vectors).toEqual([encodeVector(mockEmbedding('a'))]);
     const answer = await provider.send('/v1/chat/completions', chat, never);
-    expect(answer.json).toBeUndefined();
+    expect(answer.vectors).toBeUndefined();
     expect(JSON.parse(answer.bodyText)).toMatchObject({ object: 'chat.completion' });
   });
 

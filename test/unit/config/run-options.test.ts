@@ -61,3 +61,42 @@ describe('--embedding-encoding', () => {
     expect(() => resolve()).toThrow(/Expected `MEMSAFE_EMBEDDING_ENCODING` \(environment\) to be one of base64, float, got `f32`/);
   });
 });
+
+describe('--provider anthropic', () => {
+  const resolve = (environment: Record<string, string>, mode: 'cache' | 'embeddings', ...flags: string[]) => {
+    const command = addRunOptions(new Command(mode), false).exitOverride();
+    command.parse(['--input', 'in.jsonl', '--provider', 'anthropic', ...flags], { from: 'user' });
+    return resolveRunOptions(command, mode, environment);
+  };
+
+  it('reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL, never OPENAI_API_KEY, and defaults --max-tokens to 1024', () => {
+    const options = resolve({ ANTHROPIC_API_KEY: 'sk-ant-x', ANTHROPIC_BASE_URL: 'http://127.0.0.1:9/', OPENAI_API_KEY: 'sk-openai' }, 'cache');
+    expect(options).toMatchObject({ provider: 'anthropic', apiKey: 'sk-ant-x', baseUrl: 'http://127.0.0.1:9', maxTokens: 1024 });
+    expect(resolve({ ANTHROPIC_API_KEY: 'k' }, 'cache', '--max-tokens', '77').maxTokens).toBe(77);
+  });
+
+  it('refuses embeddings, naming the mode and the provider', () => {
+    expect(() => resolve({ ANTHROPIC_API_KEY: 'k' }, 'embeddings')).toThrow(/Expected `--mode cache` with `--provider anthropic`: Anthropic has no embeddings API/);
+  });
+
+  it('needs ANTHROPIC_API_KEY for the real API, not for another --base-url, a key --header or --dry-run', () => {
+    expect(() => resolve({}, 'cache')).toThrow(expect.objectContaining({ code: 'MS_NO_API_KEY', exitCode: 2 }) as Error);
+    expect(() => resolve({}, 'cache', '--base-url', 'https://api.anthropic.com')).toThrow(/ANTHROPIC_API_KEY/);
+    expect(resolve({}, 'cache', '--base-url', 'http://127.0.0.1:9').apiKey).toBeUndefined();
+    expect(resolve({}, 'cache', '--header', 'x-api-key: k').provider).toBe('anthropic');
+    expect(resolve({}, 'cache', '--dry-run').dryRun).toBe(true);
+  });
+});
+
+describe('--max-tokens for OpenAI-compatible providers', () => {
+  it('is undefined unless given', () => {
+    const parse = (...flags: string[]) => {
+      const command = addRunOptions(new Command('cache'), false).exitOverride();
+      command.parse(['--input', 'in.jsonl', ...flags], { from: 'user' });
+      return resolveRunOptions(command, 'cache', {});
+    };
+    expect(parse().maxTokens).toBeUndefined();
+    expect(parse('--max-tokens', '256').maxTokens).toBe(256);
+    expect(() => parse('--max-tokens', '0')).toThrow(/Expected `--max-tokens` to be an integer >= 1, got `0`/);
+  });
+});

@@ -2,7 +2,8 @@
 // and a vector that cannot be stored says why.
 import { describe, expect, it } from 'vitest';
 import { decodeVector, encodeVector } from '../../../src/checkpoint/embedding-manifest.js';
-import { embeddingsByIndex, vectorBlob, vectorKey } from '../../../src/engine/embedding-packer.js';
+import { vectorKey } from '../../../src/engine/embeddings/vector-key.js';
+import { embeddingsByIndex, vectorBlob } from '../../../src/provider/embeddings-answer.js';
 import { base64Vector, mockEmbedding } from '../../../src/provider/mock-answers.js';
 
 describe('vectorBlob', () => {

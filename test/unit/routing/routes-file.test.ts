@@ -98,7 +98,7 @@ describe('loadRoutes', () => {
     });
     const env = { ANTHROPIC_API_KEY: ' ak ', DEEPSEEK_API_KEY: 'dk', OPENAI_API_KEY: 'ok', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' };
     const [claude, deepseek, rest] = loadRoutes(file, defaults, env);
-    expect(claude).toMatchObject({ index: 0, provider: 'anthropic', apiKeyEnv: 'ANTHROPIC_API_KEY', apiKey: 'ak', concurrency: 8, tpm: 5000, baseUrl: undefined });
+    expect(claude).toMatchObject({ index: 0, provider: 'anthropic', apiKeyEnv: 'ANTHROPIC_API_KEY', apiKey: 'ak', concurrency: 8, tpm: 5000, baseUrl: undefined, maxTokens: 1024 });
     expect(claude?.headers).toEqual([['X-Title', 'memsafe']]);
     expect(deepseek).toMatchObject({ apiKey: 'dk', baseUrl: 'https://api.deepseek.com/v1', rpm: 3000, concurrency: 16 });
     // guards: a route's own header replaces the flag's header of the same name (any case), not both sent

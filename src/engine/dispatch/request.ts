@@ -1,0 +1,31 @@
+// What the dispatcher sends and what it answers: a request is what goes on the wire, not the record behind it.
+import type { ProviderError } from '../../errors.js';
+import type { Endpoint } from '../../input/record.js';
+import type { ProviderResponse } from '../../provider/provider.js';
+
+export interface ProviderRequest {
+  readonly endpoint: Endpoint;
+  /** The body exactly as it will be sent. */
+  readonly body: Record<string, unknown>;
+  /** Prompt tokens, for --tpm. */
+  readonly estimatedTokens: number;
+}
+
+export type SendResult =
+  | { readonly ok: true; readonly response: ProviderResponse; readonly attempts: number }
+  | { readonly ok: false; readonly error: ProviderError; readonly attempts: number; readonly exhausted: boolean };
+
+export type FailedSend = Extract<SendResult, { ok: false }>;
+
+/** One attempt: resolves with a 2xx answer or rejects (a ProviderError, or whatever the transport threw). */
+export type Attempt = (request: ProviderRequest, signal: AbortSignal) => Promise<ProviderResponse>;
+
+/** Cross-cutting behaviour of an attempt (pacing, a concurrency slot, memory admission), wrapped around the next. */
+export type AttemptLayer = (next: Attempt) => Attempt;
+
+/** The counters the dispatcher keeps (RunStats has them). */
+export interface DispatchCounters {
+  requests: number;
+  retries: number;
+  throttled: number;
+}

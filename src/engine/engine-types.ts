@@ -1,0 +1,62 @@
+// What a run is given and what it gives back: the engine's contract with cli/run-job.ts.
+import type { Logger } from 'pino';
+import type { CheckpointStore, RunCounters } from '../checkpoint/store.js';
+import type { RunOptions } from '../config/run-options.js';
+import type { MemsafeError } from '../errors.js';
+import type { InputSource } from '../input/open-input.js';
+import type { NormaliseOptions } from '../input/normalise.js';
+import type { Provider } from '../provider/provider.js';
+import type { GovernorState } from './governor.js';
+import type { StopSignals } from './stops/signal-stop.js';
+import type { StopReason } from './stops/stop-control.js';
+
+export type { StopReason } from './stops/stop-control.js';
+
+export interface EngineSnapshot {
+  readonly bytesRead: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly cached: number;
+  readonly skipped: number;
+  readonly rssBytes: number;
+  readonly batchSize: number;
+  readonly concurrency: number;
+  readonly state: GovernorState;
+}
+
+export interface EngineParts {
+  readonly options: RunOptions;
+  readonly store: CheckpointStore;
+  readonly input: InputSource;
+  readonly provider: Provider;
+  readonly normalise: NormaliseOptions;
+  readonly logger: Logger;
+  readonly onProgress?: (snapshot: EngineSnapshot) => void;
+  /** Collects garbage when the process exposes it (CAUTIOUS and breaker). */
+  readonly gc?: (() => void) | undefined;
+  /** Lets V8's young generation grow or holds it (young-generation-cap.ts); tests leave it out, so their own V8 is left alone. */
+  readonly setYoungGenerationGrowth?: ((grow: boolean) => void) | undefined;
+  readonly writeHeapSnapshot?: ((dir: string) => string) | undefined;
+  /** Scrubs known secrets out of texts before they are logged or stored. */
+  readonly redact: (text: string) => string;
+  /** The options as the runs table keeps them (no secrets). */
+  readonly recordedOptions: Record<string, unknown>;
+}
+
+/** SIGINT/SIGTERM from the CLI: `stop` is graceful, `abort` (second SIGINT) cuts requests in flight. */
+export type EngineControl = StopSignals;
+
+export interface EngineResult {
+  readonly status: 'done' | 'done-with-failures' | 'halted' | 'interrupted' | 'error';
+  readonly exitCode: number;
+  readonly counters: RunCounters;
+  readonly stopReason: StopReason | undefined;
+  readonly haltReason: string | null;
+  readonly error: MemsafeError | undefined;
+  readonly run: number;
+  readonly initialRss: number;
+  readonly finalRss: number;
+  readonly elapsedMs: number;
+  /** Models the run's requests named (for unloading them from Ollama). */
+  readonly models: readonly string[];
+}

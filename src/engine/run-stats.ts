@@ -1,0 +1,38 @@
+// The run's counters, in one place: the reader, the settler, the dispatcher and the breaker all count here.
+import type { RunCounters } from '../checkpoint/store.js';
+
+export class RunStats {
+  recordsRead = 0;
+  done = 0;
+  failed = 0;
+  skipped = 0;
+  requests = 0;
+  cacheHits = 0;
+  retries = 0;
+  /** 429 answers. */
+  throttled = 0;
+  peakRss = 0;
+  breakerTrips = 0;
+  breakerResets = 0;
+
+  notePeak(rss: number): void {
+    if (rss > this.peakRss) this.peakRss = rss;
+  }
+
+  /** A copy, as the checkpoint's runs row stores it. */
+  snapshot(): RunCounters {
+    return {
+      recordsRead: this.recordsRead,
+      done: this.done,
+      failed: this.failed,
+      skipped: this.skipped,
+      requests: this.requests,
+      cacheHits: this.cacheHits,
+      retries: this.retries,
+      throttled: this.throttled,
+      peakRss: this.peakRss,
+      breakerTrips: this.breakerTrips,
+      breakerResets: this.breakerResets,
+    };
+  }
+}
