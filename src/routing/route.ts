@@ -89,3 +89,8 @@ export function publicRoute(route: Route): Record<string, unknown> {
   const { apiKey, headers, ...rest } = route;
   return { ...rest, apiKey: apiKey === undefined ? null : '[set]', headers: headers.map(([name]) => `${name}: [redacted]`) };
 }
+
+/** Every key and header value of the routes: the logger and the redactor must scrub them like --header values. */
+export function routeSecrets(routes: readonly Route[]): string[] {
+  return routes.flatMap((route) => [...(route.apiKey === undefined ? [] : [route.apiKey]), ...route.headers.map(([, value]) => value)]);
+}

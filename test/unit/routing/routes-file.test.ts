@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
-import { implicitRoute, publicRoute } from '../../../src/routing/route.js';
+import { implicitRoute, publicRoute, routeSecrets } from '../../../src/routing/route.js';
 import { loadRoutes, parseRoutesText } from '../../../src/routing/routes-file.js';
 
 const defaults = { concurrency: 16, rpm: undefined, tpm: 5000, headers: [['X-Title', 'memsafe'] as const] };
@@ -129,5 +129,6 @@ describe('implicitRoute and publicRoute', () => {
     expect(shown).not.toContain('secret');
     expect(shown).toContain('"apiKey":"[set]"');
     expect(shown).toContain('A: [redacted]');
+    expect(routeSecrets([route, { ...route, apiKey: undefined }])).toEqual(['sk-secretsecretsecret', 'b', 'b']);
   });
 });
