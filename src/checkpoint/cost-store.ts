@@ -1,5 +1,5 @@
-// The writing side of per-record cost: fills a done record's model, tokens and cost, and adds each commit's
-// spend to run_costs (one upsert per model per commit, not per record). Called inside CheckpointStore.commit.
+// The run_costs side of per-record cost: adds each commit's spend to run_costs, one upsert per model per commit
+// (not per record). The record's own cost columns are written by CheckpointStore's record upsert.
 import type Database from 'better-sqlite3';
 
 /** Tokens and cost of one done record, as the engine priced it (see src/cost/cost-ledger.ts). */
@@ -26,12 +26,10 @@ function add(total: number | null, value: number | null): number | null {
 }
 
 export class CostWriter {
-  private readonly setRecordCost: Database.Statement;
   private readonly addRunCost: Database.Statement;
   private readonly pending = new Map<string, PendingModel>();
 
   constructor(db: Database.Database) {
-    this.setRecordCost = db.prepare('UPDATE records SET model = ?, prompt_tokens = ?, completion_tokens = ?, cost_usd = ? WHERE id = ?');
     // NULL + x would lose a priced sum: an unpriced model's cost stays NULL, a priced one's adds up.
     this.addRunCost = db.prepare(`INSERT INTO run_costs
       (run_id, model, requests, cache_hits, prompt_tokens, completion_tokens, cost_usd, saved_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -41,9 +39,8 @@ export class CostWriter {
         saved_usd = CASE WHEN excluded.saved_usd IS NULL THEN saved_usd ELSE coalesce(saved_usd, 0) + excluded.saved_usd END`);
   }
 
-  /** After the record's row is written: its cost columns, and its share of the run's spend (or savings). */
-  write(id: string, cost: RecordCost, cached: boolean): void {
-    this.setRecordCost.run(cost.model, cost.promptTokens, cost.completionTokens, cost.costUsd, id);
+  /** A done record's share of the run's spend (or, for a cache hit, of its savings). */
+  add(cost: RecordCost, cached: boolean): void {
     let tally = this.pending.get(cost.model);
     if (tally === undefined) {
       tally = { requests: 0, cacheHits: 0, promptTokens: 0, completionTokens: 0, costUsd: null, savedUsd: null };
