@@ -1,6 +1,7 @@
 // How status and report show what a run, or the whole checkpoint, cost: the JSON shape of the run summary's
 // `cost` object (so scripts read one shape everywhere), and one line for people.
 import type { SpendSummary } from '../checkpoint/cost-queries.js';
+import type { CostSummary } from '../cost/cost-ledger.js';
 import { formatUsd } from '../cost/model-price.js';
 
 /** `{"usd", "by_model": {"<model>": {"requests", "prompt_tokens", "completion_tokens", "usd"}}, "unpriced_models", "saved_usd", "cache_hits"}`. */
@@ -27,4 +28,26 @@ export function spendText(spend: SpendSummary): string {
   if (spend.savedUsd > 0) parts.push(`cache saved ${formatUsd(spend.savedUsd)}`);
   const total = spend.usd === null ? 'unpriced' : formatUsd(spend.usd);
   return parts.length === 0 ? total : `${total} (${parts.join('; ')})`;
+}
+
+/** The run summary's cost as a SpendSummary, so the human summary prints it like status does. */
+function asSpend(cost: CostSummary): SpendSummary {
+  const byModel = Object.entries(cost.by_model).map(([model, entry]) => ({
+    model,
+    requests: entry.requests,
+    cacheHits: 0,
+    promptTokens: entry.prompt_tokens,
+    completionTokens: entry.completion_tokens,
+    usd: entry.usd,
+    savedUsd: null,
+  }));
+  return { usd: cost.usd, savedUsd: cost.saved_usd, byModel, unpricedModels: cost.unpriced_models };
+}
+
+/** Lines of the human run summary: `cost   $1.23 (...)`, then the built-in prices' date when they were used. */
+export function costSummaryLines(cost: CostSummary): string[] {
+  const lines = [`cost       ${spendText(asSpend(cost))}${cost.pricing === 'batch' ? ' at batch prices' : ''}`];
+  if (cost.requests_without_usage > 0) lines.push(`           ${cost.requests_without_usage} answers had no token usage: their cost is not counted`);
+  if (cost.prices_note !== null) lines.push(`           ${cost.prices_note}`);
+  return lines;
 }

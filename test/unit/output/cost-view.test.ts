@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SpendSummary } from '../../../src/checkpoint/cost-queries.js';
-import { spendJson, spendText } from '../../../src/output/cost-view.js';
+import { CostLedger } from '../../../src/cost/cost-ledger.js';
+import { PriceBook } from '../../../src/cost/price-table.js';
+import { costSummaryLines, spendJson, spendText } from '../../../src/output/cost-view.js';
 
 const spend: SpendSummary = {
   usd: 1.23,
@@ -35,4 +37,19 @@ describe('spendText', () => {
     [{ usd: 0, savedUsd: 0, unpricedModels: [], byModel: [] }, '-'],
     [{ usd: null, savedUsd: 0, unpricedModels: ['x'], byModel: [{ model: 'x', requests: 1, cacheHits: 0, promptTokens: 1, completionTokens: 1, usd: null, savedUsd: null }] }, 'unpriced (unpriced: x)'],
   ] as [SpendSummary, string][])('%#', (summary, text) => expect(spendText(summary)).toBe(text));
+});
+
+describe('costSummaryLines', () => {
+  it('prints the run cost and says when built-in prices were used', () => {
+    const ledger = new CostLedger(new PriceBook());
+    ledger.recordResponse('gpt-4o', { promptTokens: 1_000_000, completionTokens: 0 });
+    ledger.recordResponse('llama3', { promptTokens: 1, completionTokens: 1 });
+    ledger.recordResponse('gpt-4o', null);
+    expect(costSummaryLines(ledger.summary())).toEqual([
+      'cost       $2.50 (gpt-4o $2.50; unpriced: llama3)',
+      '           1 answers had no token usage: their cost is not counted',
+      `           ${ledger.summary().prices_note ?? ''}`,
+    ]);
+    expect(ledger.summary().prices_note).toMatch(/^built-in prices as of \d{4}-\d{2}-\d{2}; pass --prices FILE for current ones$/);
+  });
 });
