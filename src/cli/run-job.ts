@@ -5,11 +5,11 @@ import { ExitCode, type MemsafeError } from '../errors.js';
 import type { Mode } from '../input/record.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import type { InputSource } from '../input/open-input.js';
-import type { NormaliseOptions } from '../input/normalise.js';
+import type { NormalizeOptions } from '../input/normalize.js';
 import type { Provider } from '../provider/provider.js';
 import type { RunLogger } from '../ui/logger.js';
 import type { createProgress } from '../ui/progress.js';
-import type { formatSummary, summaryJson } from '../ui/summary.js';
+import type { buildSummary, formatSummary, summaryJson } from '../ui/summary.js';
 import { watchStopSignals } from './signals.js';
 import { isWorker, tellSupervisor, workerDeadline } from './worker-channel.js';
 import { tuneV8 } from './v8-tuning.js';
@@ -23,15 +23,15 @@ export async function runJob(command: Command, fixedMode: Mode | undefined): Pro
   const deadline = workerDeadline();
   const options: RunOptions = deadline === undefined ? resolved : { ...resolved, maxRuntimeMs: Math.max(1, deadline - Date.now()) };
   const { gc, setYoungGenerationGrowth } = tuneV8(); // before undici is imported below
-  const [{ createLogger }, { createProgress }, { formatSummary, summaryJson }, { secretRedactor }] = await Promise.all([
+  const [{ createLogger }, { createProgress }, { buildSummary, formatSummary, summaryJson }, { secretRedactor }] = await Promise.all([
     import('../ui/logger.js'),
     import('../ui/progress.js'),
     import('../ui/summary.js'),
-    import('../ui/secrets.js'),
+    import('../redact.js'),
   ]);
   const secrets = [options.apiKey, ...options.headers.map(([, value]) => value)].filter((value): value is string => value !== undefined);
   const redact = secretRedactor(secrets);
-  const log = createLogger({ level: options.logLevel, file: options.logFile, secrets });
+  const log = createLogger({ level: options.logLevel, file: options.logFile, secrets, json: options.json });
   try {
     const [{ openInput }, { loadTokenCounter }] = await Promise.all([import('../input/open-input.js'), import('../input/tokens.js')]);
     const { defaultModelFor } = await import('../provider/create-provider.js');
@@ -43,6 +43,8 @@ export async function runJob(command: Command, fixedMode: Mode | undefined): Pro
       maxContextTokens: options.maxContextTokens,
       textField: options.textField,
       tokenCounter: await loadTokenCounter(exactTokens),
+      maxTokens: options.maxTokens,
+      anthropicLines: options.provider === 'anthropic' ? ('send' as const) : ('refuse' as const),
     };
     const input = openInput(options.input, { maxLineBytes: options.maxLineBytes });
     if (options.dryRun) {
@@ -51,7 +53,7 @@ export async function runJob(command: Command, fixedMode: Mode | undefined): Pro
       process.stdout.write(`${JSON.stringify({ dry_run: true, ...snake(report) })}\n`);
       return report.invalid > 0 ? ExitCode.someFailed : ExitCode.ok;
     }
-    return await execute(options, input, normalise, { log, redact, gc, setYoungGenerationGrowth, createProgress, formatSummary, summaryJson });
+    return await execute(options, input, normalise, { log, redact, gc, setYoungGenerationGrowth, createProgress, buildSummary, formatSummary, summaryJson });
   } finally {
     log.close();
   }
@@ -64,6 +66,7 @@ interface Tools {
   gc: (() => void) | undefined;
   setYoungGenerationGrowth: (grow: boolean) => void;
   createProgress: typeof createProgress;
+  buildSummary: typeof buildSummary;
   formatSummary: typeof formatSummary;
   summaryJson: typeof summaryJson;
 }
@@ -71,7 +74,7 @@ interface Tools {
 async function execute(
   options: RunOptions,
   input: InputSource,
-  normalise: NormaliseOptions,
+  normalise: NormalizeOptions,
   tools: Tools,
 ): Promise<number> {
   const [checkpoint, { createProvider }, { Engine }, v8] = await Promise.all([
@@ -104,6 +107,7 @@ async function execute(
       // replacement request go out at once instead of after every answer of the burst has been handled.
       connections: 2 * options.concurrency,
       keepAlive: options.keepAlive,
+      maxTokens: options.maxTokens,
       mock: { latencyMs: options.mock.latencyMs, failRate: options.mock.failRate, ...(options.mock.responseBytes === undefined ? {} : { responseBytes: options.mock.responseBytes }) },
     });
     logger.info({ input: options.input, checkpoint: options.db, provider: provider.name, baseUrl: provider.baseUrl, mode: options.mode }, 'run started');
@@ -142,14 +146,14 @@ async function execute(
     progress.stop();
     if (options.unload || result.stopReason === 'breaker') await unloadModels(provider, result.models, logger);
     const error: MemsafeError | undefined = result.error;
-    const hint = error?.hint ?? (result.exitCode === ExitCode.halted ? 'Run the same command again to resume where it stopped.' : null);
+    const summary = tools.buildSummary(result, options, tools.redact);
     try {
       store.finishRun(result.run, {
         status: result.status,
         exitCode: result.exitCode,
         counters: result.counters,
         finalRss: result.finalRss,
-        haltReason: result.haltReason ?? (error === undefined ? null : tools.redact(error.message)),
+        haltReason: summary.haltReason,
       });
     } catch (finishError) {
       // Every result is already committed; only the run's bookkeeping row is incomplete (status shows it as crashed).
@@ -160,34 +164,6 @@ async function execute(
       tools.log.output.flushSync();
       process.stderr.write(`memsafe: ${tools.redact(error.message)}\n${error.hint === undefined ? '' : `  ${error.hint}\n`}`);
     }
-    const summary = {
-      status: result.status,
-      exitCode: result.exitCode,
-      checkpoint: options.db,
-      input: options.input,
-      elapsedMs: result.elapsedMs,
-      records: {
-        read: result.counters.recordsRead,
-        done: result.counters.done,
-        failed: result.counters.failed,
-        skipped: result.counters.skipped,
-        cacheHits: result.counters.cacheHits,
-      },
-      requests: result.counters.requests,
-      retries: result.counters.retries,
-      throttled: result.counters.throttled,
-      memory: {
-        initialRss: result.initialRss,
-        peakRss: result.counters.peakRss,
-        finalRss: result.finalRss,
-        maxMemory: options.maxMemoryBytes,
-        warnMemory: options.warnMemoryBytes,
-      },
-      breakerTrips: result.counters.breakerTrips,
-      breakerResets: result.counters.breakerResets,
-      haltReason: result.haltReason ?? (error === undefined ? null : tools.redact(error.message)),
-      hint,
-    };
     tools.log.output.flushSync();
     const json = tools.summaryJson(summary);
     tellSupervisor({

@@ -2,8 +2,10 @@
 // or is killed by the kernel's OOM killer. RSS rarely falls after a garbage collection, so a new process is the
 // reliable way to give memory back. This process stays small: it loads no HTTP, SQLite or logging modules.
 import { fork } from 'node:child_process';
+import tty from 'node:tty';
 import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../errors.js';
+import { colorAllowed, humanLogFormatter, logFormat } from '../ui/human-log.js';
 import { DEADLINE_ENV, WORKER_ENV, type WorkerMessage } from './worker-channel.js';
 
 export interface SupervisorOptions {
@@ -91,5 +93,8 @@ const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 4
 /** A pino-shaped line on stderr, so the supervisor's lines sit with the worker's in one log stream. */
 function log(options: SupervisorOptions, level: number, msg: string, fields: Record<string, unknown>): void {
   if (level < (LEVELS[options.logLevel] ?? 30)) return;
-  process.stderr.write(`${JSON.stringify({ level, time: new Date().toISOString(), pid: process.pid, role: 'supervisor', ...fields, msg })}\n`);
+  const line = `${JSON.stringify({ level, time: new Date().toISOString(), pid: process.pid, role: 'supervisor', ...fields, msg })}\n`;
+  // On a terminal the worker writes human lines (ui/logger.ts); the supervisor's match them.
+  const human = logFormat({ toFile: false, json: options.json, tty: tty.isatty(2) }) === 'human';
+  process.stderr.write(human ? humanLogFormatter({ color: colorAllowed(process.env) })(line) : line);
 }

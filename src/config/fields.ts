@@ -1,8 +1,8 @@
 // Option fields: each turns the text a user typed into a value, or says what it expected.
 // Used with validateOptions() so every bad option is reported the same way, naming flag, value and expectation.
 import { z } from 'zod';
-import { parseShard } from '../engine/shard.js';
 import { parseModelList } from '../input/fan-out.js';
+import { parseShard } from '../input/shard.js';
 import { parseDuration, parseSize } from './units.js';
 
 /** A field parser: the value, or undefined when `raw` is not acceptable. */

@@ -3,8 +3,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
-import type { Shard } from '../engine/shard.js';
 import type { Mode } from '../input/record.js';
+import type { Shard } from '../input/shard.js';
 import { publicRoute, type Route } from '../routing/route.js';
 import { loadRoutes } from '../routing/routes-file.js';
 import { detectMemoryLimit, type MemoryLimit } from '../system/memory-limit.js';

@@ -1,5 +1,5 @@
 // How many requests may be in flight: AIMD (cut on throttling, grow back slowly) under a ceiling the governor sets.
-import { allowManyAbortListeners } from './retry.js';
+import { allowManyAbortListeners } from '../util/abort-listeners.js';
 
 export interface AdaptiveConcurrencyOptions {
   /** `--concurrency`: the most the limit grows back to (the governor may lower it). */

@@ -1,6 +1,6 @@
 // --dry-run: read, validate and count every record and estimate its tokens; no request, no checkpoint.
 import type { InputSource } from '../input/open-input.js';
-import type { NormaliseOptions } from '../input/normalise.js';
+import type { NormalizeOptions } from '../input/normalize.js';
 import { readRecords, type ReaderOptions } from './record-reader.js';
 
 export interface DryRunReport {
@@ -16,7 +16,7 @@ export interface DryRunReport {
 const MAX_EXAMPLES = 20;
 
 /** Reads through the run's own reader stage, so --shard and --limit select exactly the records a run would. */
-export async function dryRun(input: InputSource, normalise: NormaliseOptions, selection: ReaderOptions): Promise<DryRunReport> {
+export async function dryRun(input: InputSource, normalise: NormalizeOptions, selection: ReaderOptions): Promise<DryRunReport> {
   let records = 0;
   let valid = 0;
   let trimmed = 0;

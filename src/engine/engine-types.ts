@@ -4,7 +4,7 @@ import type { CheckpointStore, RunCounters } from '../checkpoint/store.js';
 import type { RunOptions } from '../config/run-options.js';
 import type { MemsafeError } from '../errors.js';
 import type { InputSource } from '../input/open-input.js';
-import type { NormaliseOptions } from '../input/normalise.js';
+import type { NormalizeOptions } from '../input/normalize.js';
 import type { Provider } from '../provider/provider.js';
 import type { GovernorState } from './governor.js';
 import type { StopSignals } from './stops/signal-stop.js';
@@ -29,7 +29,7 @@ export interface EngineParts {
   readonly store: CheckpointStore;
   readonly input: InputSource;
   readonly provider: Provider;
-  readonly normalise: NormaliseOptions;
+  readonly normalise: NormalizeOptions;
   readonly logger: Logger;
   readonly onProgress?: (snapshot: EngineSnapshot) => void;
   /** Collects garbage when the process exposes it (CAUTIOUS and breaker). */

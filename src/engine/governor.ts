@@ -1,7 +1,9 @@
 // The memory governor: a pure policy from RSS readings to a state that sizes batches and concurrency.
 // The engine obeys it; it never does I/O, so it is tested with injected readings.
 
-export type GovernorState = 'NORMAL' | 'CAUTIOUS' | 'BREAKER';
+import type { GovernorState } from '../memory/governor-state.js';
+
+export type { GovernorState } from '../memory/governor-state.js';
 
 export interface GovernorLimits {
   readonly warnBytes: number;

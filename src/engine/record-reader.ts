@@ -1,10 +1,10 @@
 // The reader stage: input lines -> normalized records, filtered to this run's --shard and cut at --limit.
 // The run and --dry-run read through the same stage, so both see exactly the same records.
 import type { InputSource } from '../input/open-input.js';
-import { normaliseLine, type NormaliseOptions } from '../input/normalise.js';
+import { normalizeLine, type NormalizeOptions } from '../input/normalize.js';
 import type { ParsedLine } from '../input/record.js';
 import { idOf } from './planner.js';
-import { inShard, type Shard } from './shard.js';
+import { inShard, type Shard } from '../input/shard.js';
 
 export interface ReaderOptions {
   readonly shard: Shard | undefined;
@@ -12,12 +12,12 @@ export interface ReaderOptions {
 }
 
 /** Records of this shard, in input order, at most `limit` of them. */
-export async function* readRecords(input: InputSource, normalise: NormaliseOptions, options: ReaderOptions): AsyncGenerator<ParsedLine> {
+export async function* readRecords(input: InputSource, normalise: NormalizeOptions, options: ReaderOptions): AsyncGenerator<ParsedLine> {
   const { shard, limit } = options;
   if (limit !== undefined && limit <= 0) return;
   let count = 0;
   for await (const raw of input.lines()) {
-    const parsed = normaliseLine(raw, normalise);
+    const parsed = normalizeLine(raw, normalise);
     if (shard !== undefined && !inShard(idOf(parsed).id, shard)) continue;
     yield parsed;
     count++;

@@ -18,8 +18,10 @@ export function sampleRecord(sample: Sample): JsonRecord {
   };
   const { cgroup, pressure } = sample;
   if (cgroup !== undefined) {
+    record.cgroup_version = cgroup.version;
     if (cgroup.currentBytes !== undefined) record.cgroup_current_bytes = cgroup.currentBytes;
     if (cgroup.workingSetBytes !== undefined) record.cgroup_working_set_bytes = cgroup.workingSetBytes;
+    if (cgroup.peakBytes !== undefined) record.cgroup_peak_bytes = cgroup.peakBytes;
     if (cgroup.limitBytes !== undefined) record.cgroup_limit_bytes = cgroup.limitBytes;
     if (cgroup.events !== undefined) {
       record.cgroup_high_events = cgroup.events.high;
@@ -60,6 +62,7 @@ export function summaryRecord(summary: Summary): JsonRecord {
     ...(summary.peakGpuBytes === undefined ? {} : { peak_gpu_bytes: summary.peakGpuBytes }),
     trend_mb_per_min: summary.trend.mbPerMinute === undefined ? null : Math.round(summary.trend.mbPerMinute * 100) / 100,
     leak_suspected: summary.trend.leakSuspected,
+    climbing: summary.trend.climbing,
     forecast_ms: summary.trend.forecastMs === undefined ? null : Math.round(summary.trend.forecastMs),
     warnings: summary.warnings,
     actions: summary.actions,

@@ -50,22 +50,22 @@ function runsTable(runs: readonly RunData[]): string {
       run.id,
       run.mode,
       run.status,
-      run.exit_code === null ? '' : String(run.exit_code),
-      new Date(run.started_at).toISOString(),
-      run.ended_at === null ? 'not ended' : formatDuration(run.ended_at - run.started_at),
+      run.exitCode === null ? '' : String(run.exitCode),
+      new Date(run.startedAt).toISOString(),
+      run.endedAt === null ? 'not ended' : formatDuration(run.endedAt - run.startedAt),
       run.done,
       run.failed,
       run.skipped,
-      run.peak_rss === null ? '' : formatBytes(run.peak_rss),
-      run.breaker_trips,
-      run.halt_reason ?? '',
+      run.peakRssBytes === null ? '' : formatBytes(run.peakRssBytes),
+      run.breakerTrips,
+      run.haltReason ?? '',
     ]),
   );
 }
 
 function runSection(data: RunData): PageSection {
   const { run, points, events } = data;
-  const origin = run.started_at;
+  const origin = run.startedAt;
   const markers: ChartMarker[] = events.map((event) => ({
     t: event.t,
     label: `${event.kind} ${event.detail}`,
@@ -107,7 +107,7 @@ function runSection(data: RunData): PageSection {
   };
   const body = [memory, sizing, throughput].map((spec) => renderSvgChart(spec, { standalone: false }));
   const legend = Object.entries(STATE_COLORS).map(([state]) => state).join(' and ');
-  body.push(renderParagraph(`Shaded: governor ${legend} states. Red lines: breaker trips (${run.breaker_trips} recorded for this run).`));
+  body.push(renderParagraph(`Shaded: governor ${legend} states. Red lines: breaker trips (${run.breakerTrips} recorded for this run).`));
   if (events.length > 0) {
     const shown = events.slice(-100);
     body.push(renderTable(['at', 'kind', 'detail'], shown.map((event) => [formatDuration(event.t - origin), event.kind, event.detail])));

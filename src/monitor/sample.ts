@@ -18,8 +18,11 @@ export interface Sample {
 }
 
 export interface CgroupReading {
+  readonly version: 1 | 2;
   readonly currentBytes: number | undefined;
   readonly workingSetBytes: number | undefined;
+  /** The most the cgroup has held (v2 memory.peak, v1 memory.max_usage_in_bytes). */
+  readonly peakBytes: number | undefined;
   readonly limitBytes: number | undefined;
   readonly events: CgroupMemoryEvents | undefined;
 }
@@ -33,6 +36,8 @@ export type EventKind =
   | 'grace_over'
   | 'leak_suspected'
   | 'leak_cleared'
+  | 'climbing'
+  | 'climb_ended'
   | 'cgroup_oom_kill'
   | 'gpu_unavailable'
   | 'gpu_error'
@@ -49,3 +54,6 @@ export interface MonitorEvent {
   /** Extra fields for the JSON line (signal sent, thresholds, slope...). */
   readonly detail?: Readonly<Record<string, string | number | boolean | null>>;
 }
+
+/** An event before it is stamped with its time. */
+export type EventDraft = Omit<MonitorEvent, 't'>;

@@ -1,6 +1,6 @@
 // One reading of a process (or its tree): RSS and CPU from pidusage, plus cgroup, PSI and GPU where available.
 import pidusage from 'pidusage';
-import { readCgroupLimit, readMemoryEvents, readMemoryCurrent, readMemoryPressure, readWorkingSet } from '../system/cgroup.js';
+import { type MemoryCgroup, readCgroupLimit, readMemoryCurrent, readMemoryEvents, readMemoryPeak, readMemoryPressure, readWorkingSet } from '../system/cgroup.js';
 import { type GpuRead, gpuBytesOf, readGpuUsage } from './gpu.js';
 import { processLiveness, processTree } from './process-tree.js';
 import type { CgroupReading, Sample } from './sample.js';
@@ -10,7 +10,7 @@ export interface SamplerOptions {
   /** Sum the whole process tree, picking up new children on every sample. */
   readonly children: boolean;
   readonly intervalMs: number;
-  readonly cgroupDir: string | undefined;
+  readonly cgroup: MemoryCgroup | undefined;
   /** The nvidia-smi to run; absent when --gpu is off. */
   readonly gpuCommand?: string;
   /** Told once per kind of GPU trouble (missing binary, failing driver). */
@@ -48,7 +48,7 @@ export class Sampler {
       procs++;
     }
     const cgroup = this.readCgroup();
-    const pressure = readMemoryPressure(this.options.cgroupDir);
+    const pressure = readMemoryPressure(this.options.cgroup);
     const sample: Sample = {
       t: this.now(),
       pid,
@@ -78,13 +78,15 @@ export class Sampler {
   }
 
   private readCgroup(): CgroupReading | undefined {
-    const dir = this.options.cgroupDir;
-    if (dir === undefined) return undefined;
+    const cgroup = this.options.cgroup;
+    if (cgroup === undefined) return undefined;
     return {
-      currentBytes: readMemoryCurrent(dir),
-      workingSetBytes: readWorkingSet(dir),
-      limitBytes: readCgroupLimit(dir),
-      events: readMemoryEvents(dir),
+      version: cgroup.version,
+      currentBytes: readMemoryCurrent(cgroup),
+      workingSetBytes: readWorkingSet(cgroup),
+      peakBytes: readMemoryPeak(cgroup),
+      limitBytes: readCgroupLimit(cgroup),
+      events: readMemoryEvents(cgroup),
     };
   }
 

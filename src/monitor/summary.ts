@@ -1,5 +1,6 @@
 // The end-of-watch summary: kept as running totals, so it costs the same after a minute or a month.
 import { formatBytes, formatDuration } from '../config/units.js';
+import { DEFAULT_CLIMB_OPTIONS } from './climb.js';
 import type { Sample } from './sample.js';
 import type { TrendReading } from './trend.js';
 
@@ -77,10 +78,11 @@ const REASONS: Record<EndReason, string> = {
 };
 
 export function formatTrend(trend: TrendReading): string {
-  if (trend.mbPerMinute === undefined) return 'not enough samples yet';
+  if (trend.mbPerMinute === undefined) return trend.samples < DEFAULT_CLIMB_OPTIONS.minSamples ? 'not enough samples yet' : 'no clear climb yet';
   const slope = `${trend.mbPerMinute >= 0 ? '+' : ''}${trend.mbPerMinute.toFixed(1)} MB/min`;
-  const forecast = trend.forecastMs === undefined ? '' : `, --max in ~${formatDuration(trend.forecastMs)}`;
-  return `${slope}${trend.leakSuspected ? ' (suspected leak)' : ''}${forecast}`;
+  const notes = [...(trend.climbing ? ['climbing'] : []), ...(trend.leakSuspected ? ['suspected leak'] : [])];
+  const forecast = trend.forecastMs === undefined ? '' : trend.forecastMs === 0 ? ', at --max' : `, --max in ~${formatDuration(trend.forecastMs)}`;
+  return `${slope}${notes.length === 0 ? '' : ` (${notes.join(', ')})`}${forecast}`;
 }
 
 export function formatSummary(summary: Summary): string {

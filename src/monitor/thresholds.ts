@@ -2,12 +2,14 @@
 import os from 'node:os';
 import { formatBytes, resolveSize, type SizeSpec } from '../config/units.js';
 import { UsageError } from '../errors.js';
-import { cgroupDir, readCgroupLimit } from '../system/cgroup.js';
+import { findMemoryCgroup, type MemoryCgroup, readCgroupLimit } from '../system/cgroup.js';
+import type { CgroupLookup } from '../system/cgroup-location.js';
 
 export interface Thresholds {
   readonly limitBytes: number;
   readonly limitSource: 'cgroup' | 'physical';
-  readonly cgroupDir: string | undefined;
+  /** The process's memory cgroup (v2 or v1), read on every sample. */
+  readonly cgroup: MemoryCgroup | undefined;
   readonly warnBytes: number;
   readonly maxBytes: number;
 }
@@ -19,13 +21,14 @@ export interface ThresholdInput {
   readonly warnIsDefault: boolean;
   readonly max: SizeSpec;
   readonly physicalBytes?: number;
-  readonly cgroupRoot?: string;
+  /** Where to look for the cgroup (tests); the real /proc and mounts when absent. */
+  readonly cgroupLookup?: CgroupLookup;
 }
 
 export function resolveThresholds(input: ThresholdInput): Thresholds {
   const physical = input.physicalBytes ?? os.totalmem();
-  const dir = input.cgroupRoot === undefined ? cgroupDir(input.pid) : cgroupDir(input.pid, input.cgroupRoot);
-  const cgroupLimit = input.cgroupRoot === undefined ? readCgroupLimit(dir) : readCgroupLimit(dir, input.cgroupRoot);
+  const cgroup = findMemoryCgroup(input.pid, input.cgroupLookup);
+  const cgroupLimit = readCgroupLimit(cgroup);
   const fromCgroup = cgroupLimit !== undefined && cgroupLimit < physical;
   const limitBytes = fromCgroup ? cgroupLimit : physical;
   const maxBytes = resolveSize(input.max, limitBytes);
@@ -39,5 +42,5 @@ export function resolveThresholds(input: ThresholdInput): Thresholds {
     // The default 1GB warn under a smaller --max keeps the default's proportion (1GB of 1.5GB).
     warnBytes = Math.floor((maxBytes * 2) / 3);
   }
-  return { limitBytes, limitSource: fromCgroup ? 'cgroup' : 'physical', cgroupDir: dir, warnBytes, maxBytes };
+  return { limitBytes, limitSource: fromCgroup ? 'cgroup' : 'physical', cgroup, warnBytes, maxBytes };
 }

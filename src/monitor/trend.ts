@@ -1,5 +1,7 @@
-// Memory trend from the rolling floor: the lowest reading of each time bucket. Peaks come and go with
+// Memory trend: the slope of the rolling floor (the lowest reading of each time bucket) over minutes, and a
+// clear climb over the last few samples (climb.ts) for a process racing towards --max. Peaks come and go with
 // garbage collection and batches; a floor that keeps rising is memory that is never given back.
+import { ClimbDetector, type ClimbOptions, DEFAULT_CLIMB_OPTIONS } from './climb.js';
 
 export interface TrendOptions {
   /** Width of a bucket whose lowest reading is its floor. */
@@ -12,7 +14,7 @@ export interface TrendOptions {
   readonly minRiseBytes: number;
 }
 
-export interface TrendReading {
+export interface FloorReading {
   /** Complete floors so far (up to `buckets`). */
   readonly floors: number;
   /** Slope of the floor in MB (2^20 bytes) per minute; undefined until enough floors. */
@@ -22,6 +24,15 @@ export interface TrendReading {
   /** ms until the fitted floor reaches `maxBytes`, when it is rising; 0 when already there. */
   readonly forecastMs: number | undefined;
 }
+
+export interface TrendReading extends FloorReading {
+  /** Samples seen so far (the climb is judged from a few; the floor needs minutes). */
+  readonly samples: number;
+  /** The last few samples climb clearly: mbPerMinute and forecastMs are of that climb. */
+  readonly climbing: boolean;
+}
+
+export const NO_TREND: TrendReading = { floors: 0, samples: 0, mbPerMinute: undefined, leakSuspected: false, forecastMs: undefined, climbing: false };
 
 const MIB = 1024 * 1024;
 const MINUTE = 60_000;
@@ -60,7 +71,7 @@ export class FloorTrend {
     this.bucketMin = Math.min(this.bucketMin, bytes);
   }
 
-  reading(now: number, maxBytes: number): TrendReading {
+  reading(now: number, maxBytes: number): FloorReading {
     const floors = this.floors;
     if (floors.length < this.options.minBuckets) {
       return { floors: floors.length, mbPerMinute: undefined, leakSuspected: false, forecastMs: undefined };
@@ -85,6 +96,33 @@ export class FloorTrend {
       leakSuspected: rising && rises / steps >= SUSTAINED_SHARE,
       forecastMs,
     };
+  }
+}
+
+/** The monitor's trend: the floor's verdict (leak or not), with the recent climb's slope and forecast while it climbs. */
+export class MemoryTrend {
+  private readonly floor: FloorTrend;
+  private readonly climb: ClimbDetector;
+  private count = 0;
+
+  constructor(floorOptions: TrendOptions, climbOptions: ClimbOptions = DEFAULT_CLIMB_OPTIONS) {
+    this.floor = new FloorTrend(floorOptions);
+    this.climb = new ClimbDetector(climbOptions);
+  }
+
+  add(t: number, bytes: number): void {
+    this.count++;
+    this.floor.add(t, bytes);
+    this.climb.add(t, bytes);
+  }
+
+  reading(now: number, maxBytes: number): TrendReading {
+    const floor = this.floor.reading(now, maxBytes);
+    const climb = this.climb.reading(now, maxBytes);
+    if (!climb.climbing || climb.slope === undefined) return { ...floor, samples: this.count, climbing: false };
+    // The nearer of the two forecasts: a fast climb now matters more than a gentle floor.
+    const forecastMs = floor.forecastMs === undefined ? climb.forecastMs : Math.min(floor.forecastMs, climb.forecastMs ?? Number.POSITIVE_INFINITY);
+    return { ...floor, samples: this.count, climbing: true, mbPerMinute: (climb.slope * MINUTE) / MIB, forecastMs };
   }
 }
 

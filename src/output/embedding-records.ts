@@ -2,8 +2,9 @@
 // at a time when a format asks for them, so a record with thousands of texts never sits in memory whole.
 import type { EmbeddingManifest } from '../checkpoint/embedding-manifest.js';
 import { isEmbeddingManifest } from '../checkpoint/embedding-manifest.js';
-import type { DoneRecord, VectorLookup } from '../checkpoint/queries.js';
-import { parseStoredBody } from '../checkpoint/queries.js';
+import type { DoneRecord } from '../checkpoint/done-records.js';
+import type { VectorLookup } from '../checkpoint/embedding-rows.js';
+import { parseStoredBody } from '../checkpoint/done-records.js';
 import { FatalError } from '../errors.js';
 
 export interface EmbeddingRecord {

@@ -3,84 +3,34 @@
 // (an embeddings record's vectors are read and written one at a time).
 import type { Writable } from 'node:stream';
 import type Database from 'better-sqlite3';
-import type { DoneRecord, FailedLine } from '../checkpoint/queries.js';
-import { EMBEDDINGS_ENDPOINT, countDoneKinds, iterateDoneRecords, iterateFailedLines, vectorLookup } from '../checkpoint/queries.js';
+import type { FailedLine } from '../checkpoint/failed-lines.js';
+import { EMBEDDINGS_ENDPOINT, countDoneKinds, iterateDoneRecords } from '../checkpoint/done-records.js';
+import { vectorLookup } from '../checkpoint/embedding-rows.js';
+import { iterateFailedLines } from '../checkpoint/failed-lines.js';
 import { UsageError } from '../errors.js';
 import type { ExportSource } from './checkpoint-reader.js';
 import { checkCheckpoints, withCheckpoint } from './checkpoint-reader.js';
 import { TextChunkWriter } from './chunked-writer.js';
-import type { EmbeddingRecord } from './embedding-records.js';
 import { embeddingRecord } from './embedding-records.js';
+import type { ExportFormatName, ExportOptions, ExportResult, TextFormatName } from './export-options.js';
 import { csvFormat } from './formats/csv.js';
+import type { ExportFormat, RowFormat } from './formats/format.js';
 import { jsonlFormat } from './formats/jsonl.js';
 import { openaiBatchFormat } from './formats/openai-batch.js';
 import { exportNpy } from './npy-export.js';
 import { OutputClosedError, openOutput } from './output-file.js';
 
 export type { ExportSource } from './checkpoint-reader.js';
-
-export interface RowFormat<Row> {
-  /** Written once at the top of the output (a CSV header), however many checkpoints follow. */
-  header?(): string;
-  /** One row as text, line ending included. */
-  row(row: Row, source: ExportSource): string;
-}
-
-export interface EmbeddingRowFormat {
-  header?(): string;
-  /** One record as consecutive pieces of text (line endings included), one vector at a time. */
-  row(record: EmbeddingRecord, source: ExportSource): Iterable<string>;
-}
-
-/** A format writes done records (chat and embeddings each in their own shape) by default and failed lines with --errors. */
-export interface ExportFormat {
-  readonly records: RowFormat<DoneRecord>;
-  readonly embeddings: EmbeddingRowFormat;
-  readonly errors: RowFormat<FailedLine>;
-  /** One table shape per output (CSV): chat and embeddings records cannot share one export. */
-  readonly oneKindPerOutput?: boolean;
-}
+export type { ExportFormatName, ExportOptions, ExportResult, NpyExportDetails, TextFormatName } from './export-options.js';
 
 // The text formats; a new one is one entry here and one file in formats/. `npy` (a binary matrix) is its own exporter.
 export const EXPORT_FORMATS = {
   'openai-batch': openaiBatchFormat,
   jsonl: jsonlFormat,
   csv: csvFormat,
-} as const satisfies Record<string, ExportFormat>;
+} as const satisfies Record<TextFormatName, ExportFormat>;
 
-export type TextFormatName = keyof typeof EXPORT_FORMATS;
-export type ExportFormatName = TextFormatName | 'npy';
 export const EXPORT_FORMAT_NAMES: readonly ExportFormatName[] = [...(Object.keys(EXPORT_FORMATS) as TextFormatName[]), 'npy'];
-
-export interface ExportOptions {
-  /** Checkpoint files, written one after the other. */
-  readonly checkpoints: readonly string[];
-  readonly format: ExportFormatName;
-  /** Write failed lines instead of done records. */
-  readonly errors: boolean;
-  /** A file path (`.gz` compresses); undefined or `-` is stdout. npy needs a path ending in `.npy`. */
-  readonly out: string | undefined;
-}
-
-export interface NpyExportDetails {
-  readonly vectors: number;
-  readonly dim: number;
-  /** The ids file written next to the matrix, one line per row. */
-  readonly idsFile: string;
-  /** Done chat records of the checkpoints: they have no vectors, so the matrix leaves them out. */
-  readonly leftOut: number;
-}
-
-export interface ExportResult {
-  /** Records (or failed lines) written. */
-  readonly rows: number;
-  /** `stdout` or the output path. */
-  readonly output: string;
-  /** The reader of stdout stopped early (`| head`); rows counts what was written until then. */
-  readonly outputClosed: boolean;
-  /** Set by the npy format. */
-  readonly npy?: NpyExportDetails;
-}
 
 type RecordKind = 'chat' | 'embeddings';
 

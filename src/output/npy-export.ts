@@ -4,13 +4,14 @@
 // cannot make the rows disagree with the header.
 import type Database from 'better-sqlite3';
 import { openCheckpoint } from '../checkpoint/open.js';
-import { countDoneKinds, iterateDoneEmbeddings, iterateEmbeddingShapes, vectorLookup } from '../checkpoint/queries.js';
+import { countDoneKinds, iterateDoneEmbeddings } from '../checkpoint/done-records.js';
+import { iterateEmbeddingShapes, vectorLookup } from '../checkpoint/embedding-rows.js';
 import { FatalError, UsageError } from '../errors.js';
 import type { CheckedCheckpoint } from './checkpoint-reader.js';
 import { checkCheckpoints, readFailure } from './checkpoint-reader.js';
 import { ByteChunkWriter, TextChunkWriter } from './chunked-writer.js';
 import { embeddingRecord } from './embedding-records.js';
-import type { ExportOptions, ExportResult } from './export.js';
+import type { ExportOptions, ExportResult } from './export-options.js';
 import { idsLine, idsPath, isNpyPath, npyHeader } from './formats/npy.js';
 import type { OutputSink } from './output-file.js';
 import { isStdout, openOutput } from './output-file.js';

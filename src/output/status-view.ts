@@ -1,5 +1,6 @@
 // What `memsafe status` prints: a compact table for people, a stable JSON shape for cron jobs and scripts.
-import type { RecordCounts, RunSummary, VectorStats } from '../checkpoint/queries.js';
+import type { RecordCounts, VectorStats } from '../checkpoint/status-snapshot.js';
+import type { StoredRun } from '../checkpoint/stored-runs.js';
 import { formatBytes, formatDuration } from '../config/units.js';
 
 export interface StatusReport {
@@ -7,7 +8,7 @@ export interface StatusReport {
   readonly counts: RecordCounts;
   readonly runsTotal: number;
   /** Newest first. */
-  readonly runs: readonly RunSummary[];
+  readonly runs: readonly StoredRun[];
   /** Embedding vectors stored (one per distinct text); absent or zero for a chat-only checkpoint. */
   readonly vectors?: VectorStats;
 }
@@ -70,7 +71,7 @@ function localTime(ms: number): string {
 interface Column {
   readonly title: string;
   readonly alignRight?: boolean;
-  readonly cell: (run: RunSummary) => string;
+  readonly cell: (run: StoredRun) => string;
 }
 
 function columns(now: number): readonly Column[] {
@@ -91,7 +92,7 @@ function columns(now: number): readonly Column[] {
   ];
 }
 
-export function renderRunTable(runs: readonly RunSummary[], now: number): string[] {
+export function renderRunTable(runs: readonly StoredRun[], now: number): string[] {
   const table = columns(now);
   const cells = runs.map((run) => table.map((column) => column.cell(run)));
   const widths = table.map((column, index) => Math.max(column.title.length, ...cells.map((row) => row[index]?.length ?? 0)));

@@ -2,9 +2,9 @@
 // stop the run, 429/5xx/529 are retried (529 as backpressure), the other 4xx fail the record.
 import { ProviderError, type RateLimitReading } from '../errors.js';
 import { parseAnthropicRateLimit } from './anthropic-rate-limit.js';
-import { type CallContext, classifyStatus, displayUrl, redact, serverError } from './classify.js';
-
-type Headers = Readonly<Record<string, string | readonly string[] | undefined>>;
+import { redactSecrets } from '../redact.js';
+import { type CallContext, classifyStatus, displayUrl, serverError } from './classify.js';
+import type { HeaderBag as Headers } from './headers.js';
 
 const MESSAGE_CHARS = 300;
 /** 400s that no retry and no other record will get past: the account has no credit or hit its spend limit. */
@@ -13,7 +13,7 @@ const BILLING_MESSAGE = /credit balance is too low|spend limit|usage limits?\b/i
 export function classifyAnthropicStatus(status: number, headers: Headers, bodyText: string, context: CallContext, nowMs = Date.now()): ProviderError {
   const server = serverError(bodyText);
   const rateLimit = parseAnthropicRateLimit(headers);
-  const detail = server.message === undefined ? '' : `: ${clip(redact(server.message, context.secrets))}`;
+  const detail = server.message === undefined ? '' : `: ${clip(redactSecrets(server.message, context.secrets))}`;
   const base = displayUrl(context.baseUrl);
   const runStop = (what: string, hint: string): ProviderError =>
     new ProviderError(`${what} (HTTP ${status}${server.type === undefined ? '' : ` ${server.type}`}) at ${base}${detail}`, {

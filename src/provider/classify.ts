@@ -1,7 +1,9 @@
 // Turns what went wrong in one HTTP call into a ProviderError whose scope tells the engine what to do:
 // retry it (retryable), fail this record (record), or stop the run (run).
-import { parseRetryAfter, type HeaderBag } from '../engine/retry.js';
 import { ProviderError } from '../errors.js';
+import { redactSecrets as redact } from '../redact.js';
+import { firstHeader, type HeaderBag } from './headers.js';
+import { parseRetryAfter } from './retry-after.js';
 
 export interface CallContext {
   /** Base URL of the provider, for messages (credentials and query removed by displayUrl). */
@@ -176,13 +178,6 @@ function isQuotaError(server: ServerErrorFields): boolean {
   return server.code === 'insufficient_quota' || server.type === 'insufficient_quota';
 }
 
-/** Replaces secrets, and anything shaped like an OpenAI key (401 bodies echo a masked key), with `***`. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('***');
-  return out.replace(/\bsk-[A-Za-z0-9_*.-]{4,}/g, 'sk-***');
-}
-
 /** A URL fit for messages: no user:password, no query string (some gateways take keys there). */
 export function displayUrl(url: string): string {
   try {
@@ -205,11 +200,6 @@ function errorCode(error: unknown, depth = 0): string | undefined {
   const inner = errorCode(cause, depth + 1);
   if (inner !== undefined) return inner;
   return Array.isArray(errors) ? errorCode(errors[0], depth + 1) : undefined;
-}
-
-function firstHeader(headers: HeaderBag, name: string): string | undefined {
-  const value = headers[name];
-  return typeof value === 'string' ? value : value?.[0];
 }
 
 function clip(text: string): string {

@@ -2,8 +2,8 @@
 // a byte cap on every body, and every body read to the end or destroyed so no socket or buffer is left behind.
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici';
-import { allowManyAbortListeners } from '../engine/retry.js';
 import { ProviderError } from '../errors.js';
+import { allowManyAbortListeners } from '../util/abort-listeners.js';
 import { abortedError, bodyTruncated, type CallContext, classifyTransportError, responseTooLarge, timeoutError } from './classify.js';
 
 export interface HttpClientOptions {

@@ -1,41 +1,42 @@
-// Reads a process's cgroup v2 memory files. Every reader returns undefined where the file is absent.
+// Reads a memory cgroup's files, v2 or v1, into one shape. Every reader returns undefined where a file is absent;
+// the parsers are pure. Where the cgroup is: cgroup-location.ts.
 import fs from 'node:fs';
+import type { MemoryCgroup } from './cgroup-location.js';
 
-const CGROUP_ROOT = '/sys/fs/cgroup';
+export { findMemoryCgroup, type MemoryCgroup } from './cgroup-location.js';
 
-/** The cgroup v2 directory of a process (`self` for this one), or undefined outside cgroup v2. */
-export function cgroupDir(pid: number | 'self', root = CGROUP_ROOT): string | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
-  } catch {
-    return undefined;
+/** v1 writes "no limit" as the largest page-aligned counter (9223372036854771712 on 4 KiB pages): anything this big is none. */
+const NO_LIMIT = 2 ** 60;
+
+/**
+ * The limit of the cgroup: the smallest of its own and its ancestors' up to the mount point (v2 `memory.max`,
+ * v1 `memory.limit_in_bytes`, and v1's `hierarchical_memory_limit`, which also counts ancestors a container
+ * cannot see). Undefined when unlimited.
+ */
+export function readCgroupLimit(cgroup: MemoryCgroup | undefined): number | undefined {
+  if (cgroup === undefined) return undefined;
+  const file = cgroup.version === 2 ? 'memory.max' : 'memory.limit_in_bytes';
+  let limit: number | undefined;
+  const lower = (value: number | undefined) => {
+    if (value !== undefined && (limit === undefined || value < limit)) limit = value;
+  };
+  let current = cgroup.dir;
+  for (;;) {
+    lower(parseLimit(readText(`${current}/${file}`)));
+    if (current === cgroup.mountPoint || !current.startsWith(`${cgroup.mountPoint}/`)) break;
+    current = current.slice(0, current.lastIndexOf('/'));
   }
-  // cgroup v2 has a single line "0::/path".
-  const line = text.split('\n').find((entry) => entry.startsWith('0::'));
-  if (line === undefined) return undefined;
-  const dir = `${root}${line.slice(3).trim()}`.replace(/\/$/, '');
-  return fs.existsSync(`${dir}/memory.current`) || fs.existsSync(`${dir}/memory.max`) ? dir : undefined;
+  if (cgroup.version === 1) lower(parseLimit(String(parseKeyValues(readText(`${cgroup.dir}/memory.stat`)).get('hierarchical_memory_limit') ?? '')));
+  return limit;
 }
 
-/** `memory.max` of the cgroup or its nearest limited ancestor; undefined when unlimited ("max"). */
-export function readCgroupLimit(dir: string | undefined, root = CGROUP_ROOT): number | undefined {
-  let current = dir;
-  while (current !== undefined && current.startsWith(root)) {
-    const limit = parseMemoryMax(readText(`${current}/memory.max`));
-    if (limit !== undefined) return limit;
-    if (current === root) break;
-    current = current.slice(0, current.lastIndexOf('/')) || root;
-  }
-  return undefined;
-}
-
-export function parseMemoryMax(text: string | undefined): number | undefined {
+/** A limit file's value: v2 "max" and v1's huge sentinel are no limit. */
+export function parseLimit(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const value = text.trim();
   if (value === '' || value === 'max') return undefined;
   const parsed = Number(value);
-  return Number.isFinite(parsed) && parsed > 0 ? parsed : undefined;
+  return Number.isFinite(parsed) && parsed > 0 && parsed < NO_LIMIT ? parsed : undefined;
 }
 
 export function readText(path: string): string | undefined {
@@ -46,11 +47,23 @@ export function readText(path: string): string | undefined {
   }
 }
 
-/** `memory.current`: bytes charged to the cgroup (page cache included). */
-export function readMemoryCurrent(dir: string | undefined): number | undefined {
-  if (dir === undefined) return undefined;
-  const value = Number(readText(`${dir}/memory.current`)?.trim() ?? Number.NaN);
-  return Number.isFinite(value) && value >= 0 ? value : undefined;
+function readNumber(path: string): number | undefined {
+  const text = readText(path);
+  if (text === undefined) return undefined;
+  const value = Number(text.trim());
+  return text.trim() !== '' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/** Bytes charged to the cgroup, page cache included: v2 `memory.current`, v1 `memory.usage_in_bytes`. */
+export function readMemoryCurrent(cgroup: MemoryCgroup | undefined): number | undefined {
+  if (cgroup === undefined) return undefined;
+  return readNumber(`${cgroup.dir}/${cgroup.version === 2 ? 'memory.current' : 'memory.usage_in_bytes'}`);
+}
+
+/** The most the cgroup has been charged: v2 `memory.peak` (kernel 5.19+), v1 `memory.max_usage_in_bytes`. */
+export function readMemoryPeak(cgroup: MemoryCgroup | undefined): number | undefined {
+  if (cgroup === undefined) return undefined;
+  return readNumber(`${cgroup.dir}/${cgroup.version === 2 ? 'memory.peak' : 'memory.max_usage_in_bytes'}`);
 }
 
 /** `key value` lines as in memory.stat and memory.events; lines that are not a key and a number are skipped. */
@@ -66,14 +79,19 @@ export function parseKeyValues(text: string | undefined): Map<string, number> {
 }
 
 /**
- * The working set as the kubelet counts it: `memory.current` minus `inactive_file` from memory.stat,
- * i.e. the memory the kernel cannot simply drop before it invokes the OOM killer.
+ * The working set as the kubelet counts it: usage minus the inactive page cache (v2 `inactive_file`, v1
+ * `total_inactive_file`, which includes descendants as usage does), i.e. what the kernel cannot simply drop
+ * before it invokes the OOM killer.
  */
-export function readWorkingSet(dir: string | undefined): number | undefined {
-  const current = readMemoryCurrent(dir);
-  if (current === undefined || dir === undefined) return undefined;
-  const inactiveFile = parseKeyValues(readText(`${dir}/memory.stat`)).get('inactive_file') ?? 0;
-  return Math.max(0, current - inactiveFile);
+export function readWorkingSet(cgroup: MemoryCgroup | undefined): number | undefined {
+  const current = readMemoryCurrent(cgroup);
+  if (current === undefined || cgroup === undefined) return undefined;
+  return workingSet(current, parseKeyValues(readText(`${cgroup.dir}/memory.stat`)), cgroup.version);
+}
+
+export function workingSet(currentBytes: number, stat: ReadonlyMap<string, number>, version: 1 | 2): number {
+  const inactiveFile = (version === 1 ? stat.get('total_inactive_file') : undefined) ?? stat.get('inactive_file') ?? 0;
+  return Math.max(0, currentBytes - inactiveFile);
 }
 
 export interface CgroupMemoryEvents {
@@ -98,8 +116,21 @@ export function parseMemoryEvents(text: string | undefined): CgroupMemoryEvents 
   };
 }
 
-export function readMemoryEvents(dir: string | undefined): CgroupMemoryEvents | undefined {
-  return dir === undefined ? undefined : parseMemoryEvents(readText(`${dir}/memory.events`));
+/**
+ * v1 has no memory.events: `memory.oom_control` counts the OOM kills (kernel 4.13+) and `memory.failcnt` the
+ * times usage hit the limit. There is no memory.high in v1, and no separate count of OOMs: each is one kill.
+ */
+export function parseOomControl(oomControl: string | undefined, failcnt: string | undefined): CgroupMemoryEvents | undefined {
+  const oomKill = parseKeyValues(oomControl).get('oom_kill');
+  if (oomKill === undefined) return undefined;
+  const max = Number(failcnt?.trim() ?? Number.NaN);
+  return { high: 0, max: Number.isFinite(max) ? max : 0, oom: oomKill, oomKill };
+}
+
+export function readMemoryEvents(cgroup: MemoryCgroup | undefined): CgroupMemoryEvents | undefined {
+  if (cgroup === undefined) return undefined;
+  if (cgroup.version === 2) return parseMemoryEvents(readText(`${cgroup.dir}/memory.events`));
+  return parseOomControl(readText(`${cgroup.dir}/memory.oom_control`), readText(`${cgroup.dir}/memory.failcnt`));
 }
 
 export interface MemoryPressure {
@@ -124,8 +155,8 @@ export function parsePressure(text: string | undefined, scope: MemoryPressure['s
   return some === undefined ? undefined : { someAvg10: some, fullAvg10: full, scope };
 }
 
-/** PSI of the cgroup (`memory.pressure`), else of the whole system (`/proc/pressure/memory`). */
-export function readMemoryPressure(dir: string | undefined, systemFile = '/proc/pressure/memory'): MemoryPressure | undefined {
-  const cgroup = dir === undefined ? undefined : parsePressure(readText(`${dir}/memory.pressure`), 'cgroup');
-  return cgroup ?? parsePressure(readText(systemFile), 'system');
+/** PSI of the cgroup (v2 `memory.pressure`; v1 has none), else of the whole system (`/proc/pressure/memory`). */
+export function readMemoryPressure(cgroup: MemoryCgroup | undefined, systemFile = '/proc/pressure/memory'): MemoryPressure | undefined {
+  const own = cgroup?.version === 2 ? parsePressure(readText(`${cgroup.dir}/memory.pressure`), 'cgroup') : undefined;
+  return own ?? parsePressure(readText(systemFile), 'system');
 }

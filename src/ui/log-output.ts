@@ -1,9 +1,9 @@
-// Where log lines go. Every line is scrubbed of known secret values, then written to the destination
-// (stderr or --log-file), or, while a progress bar owns the terminal, handed to the bar so it can print the
-// line above itself instead of breaking it.
+// Where log lines go. Every line is scrubbed of known secret values, optionally reformatted for a person at
+// the terminal, then written to the destination (stderr or --log-file), or, while a progress bar owns the
+// terminal, handed to the bar so it can print the line above itself instead of breaking it.
 import fs from 'node:fs';
 import type { DestinationStream } from 'pino';
-import { secretRedactor } from './secrets.js';
+import { secretRedactor } from '../redact.js';
 
 /** The part of a pino SonicBoom destination this uses. */
 export interface LogDestination {
@@ -26,6 +26,8 @@ export interface LogOutputOptions {
   sharesTerminal: boolean;
   /** The destination writes to fd 2 (stderr): lines logged after close() are still written, synchronously. */
   fallbackFd?: number | undefined;
+  /** Turns a scrubbed JSON line into what is written (the human terminal format); JSON as is without it. */
+  format?: ((line: string) => string) | undefined;
 }
 
 export class LogOutput implements DestinationStream {
@@ -33,6 +35,7 @@ export class LogOutput implements DestinationStream {
   private readonly destination: LogDestination;
   private readonly redact: (text: string) => string;
   private readonly fallbackFd: number | undefined;
+  private readonly format: ((line: string) => string) | undefined;
   private diversion: LogDiversion | undefined;
   private closed = false;
 
@@ -41,14 +44,21 @@ export class LogOutput implements DestinationStream {
     this.redact = secretRedactor(options.secrets ?? []);
     this.sharesTerminal = options.sharesTerminal;
     this.fallbackFd = options.fallbackFd;
+    this.format = options.format;
   }
 
   write(line: string): void {
-    const safe = this.redact(line);
+    const scrubbed = this.redact(line);
+    // Scrubbed again after formatting: parsing the JSON undoes its escapes, which could reveal another form.
+    const safe = this.format === undefined ? scrubbed : this.redact(this.format(scrubbed));
     if (this.diversion !== undefined) {
       this.diversion.write(safe);
     } else if (!this.closed) {
-      this.destination.write(safe);
+      try {
+        this.destination.write(safe);
+      } catch {
+        // the disk is full or the fd is gone: losing a log line must not fail the call that logged it
+      }
     } else if (this.fallbackFd !== undefined) {
       writeQuietly(this.fallbackFd, safe);
     }

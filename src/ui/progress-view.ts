@@ -1,7 +1,7 @@
 // What the progress display shows, computed from the engine's snapshots: rates, percent and ETA by bytes read
 // (there is no counting pass over the input), the one-line bar text for a terminal and the fields of the
 // periodic "progress" log line. Pure apart from the injected clock.
-import type { GovernorState } from '../engine/governor.js';
+import type { GovernorState } from '../memory/governor-state.js';
 import { formatBytes, formatDuration } from '../config/units.js';
 import { SlidingRate } from './rate.js';
 

@@ -1,6 +1,8 @@
 // The end-of-run summary: a few human lines on stderr that end with what to do next, or one JSON document on
 // stdout with --json (snake_case keys, a stable contract for scripts and cron wrappers).
 import { formatBytes, formatDuration } from '../config/units.js';
+import type { RunOptions } from '../config/run-options.js';
+import type { RunCounters } from '../checkpoint/store.js';
 import { ExitCode } from '../errors.js';
 
 export interface RunSummary {
@@ -19,6 +21,46 @@ export interface RunSummary {
   haltReason: string | null;
   /** What to do next, from the engine; printed before the hints the summary derives itself. */
   hint: string | null;
+}
+
+/** What a finished run reports (the engine's result has this shape). */
+export interface FinishedRun {
+  readonly status: string;
+  readonly exitCode: number;
+  readonly counters: RunCounters;
+  readonly haltReason: string | null;
+  readonly error: { readonly message: string; readonly hint: string | undefined } | undefined;
+  readonly initialRss: number;
+  readonly finalRss: number;
+  readonly elapsedMs: number;
+}
+
+/** The summary of one run, from what the engine returned and the options it ran with. */
+export function buildSummary(result: FinishedRun, options: RunOptions, redact: (text: string) => string): RunSummary {
+  const { counters, error } = result;
+  const haltReason = result.haltReason ?? (error === undefined ? null : redact(error.message));
+  return {
+    status: result.status,
+    exitCode: result.exitCode,
+    checkpoint: options.db,
+    input: options.input,
+    elapsedMs: result.elapsedMs,
+    records: { read: counters.recordsRead, done: counters.done, failed: counters.failed, skipped: counters.skipped, cacheHits: counters.cacheHits },
+    requests: counters.requests,
+    retries: counters.retries,
+    throttled: counters.throttled,
+    memory: {
+      initialRss: result.initialRss,
+      peakRss: counters.peakRss,
+      finalRss: result.finalRss,
+      maxMemory: options.maxMemoryBytes,
+      warnMemory: options.warnMemoryBytes,
+    },
+    breakerTrips: counters.breakerTrips,
+    breakerResets: counters.breakerResets,
+    haltReason,
+    hint: error?.hint ?? (result.exitCode === ExitCode.halted ? 'Run the same command again to resume where it stopped.' : null),
+  };
 }
 
 const count = new Intl.NumberFormat('en-US');

@@ -119,9 +119,7 @@ describe('--provider anthropic', () => {
     expect(keyless.stderr).toContain('ANTHROPIC_API_KEY');
   });
 
-  // Needs run-job to pass `maxTokens` / `anthropicLines` to the normaliser and `maxTokens` to createProvider
-  // (see the wiring notes of the Anthropic branch); unskip with that change.
-  it.skip('--max-tokens fills max_tokens for anthropic; Anthropic batch lines fail as invalid_record with another provider', async () => {
+  it('--max-tokens fills max_tokens for anthropic; Anthropic batch lines fail as invalid_record with another provider', async () => {
     const server = work.track(await startAnthropicServer());
     const input = writeLines('tokens.jsonl', [{ id: 't1', prompt: 'x' }, { custom_id: 't2', params: { messages: [{ role: 'user', content: 'y' }] } }]);
     const run = await cache(server, input, path.join(work.dir, 'tokens.db'), ['--max-tokens', '77']);

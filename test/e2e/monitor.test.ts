@@ -76,8 +76,8 @@ describe.concurrent('memsafe monitor', () => {
       '--', process.execPath, ALLOCATOR, '--step-mb', '10', '--every-ms', '100',
     ]);
     expect(result.code).toBe(75);
-    // (a slow machine may also have time to see the trend: only the guard's events are checked in order)
-    const guardEvents = result.events.filter((event) => !String(event.kind).startsWith('leak'));
+    // (the trend's events, a climb or a leak, come between: only the guard's events are checked in order)
+    const guardEvents = result.events.filter((event) => !/^(leak|climb)/.test(String(event.kind)));
     expect(guardEvents.map((event) => event.kind)).toEqual(['start', 'warn', 'max', 'action']);
     const [, warn, max, action] = guardEvents;
     expect(Number(warn?.rss_bytes)).toBeGreaterThanOrEqual(80 * MB);
@@ -120,6 +120,23 @@ describe.concurrent('memsafe monitor', () => {
     expect(maxOf(single.samples, 'rss_bytes')).toBeLessThan(maxOf(tree.samples, 'rss_bytes'));
   });
 
+  it('says a steady 32 MB/s climb is climbing, with a forecast, well before it reaches --max', async () => {
+    // guards: issue 10 defect 7, the trend said "not enough samples yet" all the way to --max at 32 MB/s
+    const result = await monitor([
+      '--interval', '250ms', '--warn', '300MB', '--max', '400MB', '--action', 'kill',
+      '--', process.execPath, ALLOCATOR, '--step-mb', '8', '--every-ms', '250',
+    ]);
+    expect(result.code).toBe(75);
+    const climb = result.events.find((event) => event.kind === 'climbing');
+    const max = result.events.find((event) => event.kind === 'max');
+    expect(climb).toBeDefined();
+    expect(Number(climb?.forecast_ms)).toBeGreaterThan(0);
+    const samplesBefore = (event: Line | undefined) => result.samples.filter((sample) => Number(sample.t) <= Number(event?.t)).length;
+    expect(samplesBefore(climb)).toBeLessThan(samplesBefore(max) / 2);
+    expect(result.summary).toMatchObject({ climbing: true });
+    expect(Number(result.summary?.trend_mb_per_min)).toBeGreaterThan(600);
+  });
+
   it('flags the steady allocator as a suspected leak, and not the flat one', async () => {
     const steady = allocator(['--step-mb', '4', '--every-ms', '100']);
     const flat = allocator(['--flat-mb', '60']);
@@ -130,6 +147,7 @@ describe.concurrent('memsafe monitor', () => {
     expect(kinds(rising)).toContain('leak_suspected');
     expect(level.summary).toMatchObject({ leak_suspected: false, reason: 'duration', exit_code: 0 });
     expect(kinds(level)).not.toContain('leak_suspected');
+    expect(kinds(level)).not.toContain('climbing');
     steady.kill('SIGKILL');
     flat.kill('SIGKILL');
   });

@@ -1,6 +1,6 @@
 // `memsafe status`: what a checkpoint holds and how its last runs ended. Reads only, so it works during a run.
 import { type Command, Option } from 'commander';
-import type { StatusSnapshot } from '../../checkpoint/queries.js';
+import type { StatusSnapshot } from '../../checkpoint/status-snapshot.js';
 import { ExitCode } from '../../errors.js';
 import { action } from '../action.js';
 
@@ -20,7 +20,7 @@ export function registerStatus(program: Command): void {
         const fs = await import('node:fs');
         const path = await import('node:path');
         const { openCheckpoint } = await import('../../checkpoint/open.js');
-        const { readStatusSnapshot } = await import('../../checkpoint/queries.js');
+        const { readStatusSnapshot } = await import('../../checkpoint/status-snapshot.js');
         const { renderStatus, statusJson } = await import('../../output/status-view.js');
         const db = openCheckpoint(options.db, { create: false, readonly: true });
         let snapshot: StatusSnapshot;

@@ -1,8 +1,9 @@
 // CSV for spreadsheets, RFC 4180: CRLF line ends; a field with a comma, quote or line break is quoted, quotes doubled.
 // One table per export: chat records or embeddings records (one row per text), never both.
-import type { DoneRecord, FailedLine } from '../../checkpoint/queries.js';
+import type { DoneRecord } from '../../checkpoint/done-records.js';
+import type { FailedLine } from '../../checkpoint/failed-lines.js';
 import type { EmbeddingRecord } from '../embedding-records.js';
-import type { EmbeddingRowFormat, ExportFormat, RowFormat } from '../export.js';
+import type { EmbeddingRowFormat, ExportFormat, RowFormat } from './format.js';
 import { chatAnswer } from './jsonl.js';
 import { vectorJson } from './vector-text.js';
 

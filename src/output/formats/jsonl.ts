@@ -1,9 +1,10 @@
 // Plain JSONL: one compact line per record — a chat record's answer text, finish reason and token usage, an
 // embeddings record's vector(s) — and the error object every format but CSV writes for --errors.
-import type { DoneRecord, FailedLine } from '../../checkpoint/queries.js';
-import { parseStoredBody } from '../../checkpoint/queries.js';
+import type { DoneRecord } from '../../checkpoint/done-records.js';
+import type { FailedLine } from '../../checkpoint/failed-lines.js';
+import { parseStoredBody } from '../../checkpoint/done-records.js';
 import type { EmbeddingRecord } from '../embedding-records.js';
-import type { EmbeddingRowFormat, ExportFormat, RowFormat } from '../export.js';
+import type { EmbeddingRowFormat, ExportFormat, RowFormat } from './format.js';
 import { vectorJson } from './vector-text.js';
 
 export interface ChatAnswer {

@@ -1,9 +1,10 @@
 // OpenAI Batch API output lines, so tools written for OpenAI's batch results read memsafe's unchanged.
 import { createHash } from 'node:crypto';
-import type { DoneRecord } from '../../checkpoint/queries.js';
-import { parseStoredBody } from '../../checkpoint/queries.js';
+import type { DoneRecord } from '../../checkpoint/done-records.js';
+import { parseStoredBody } from '../../checkpoint/done-records.js';
+import type { ExportSource } from '../checkpoint-reader.js';
 import type { EmbeddingRecord } from '../embedding-records.js';
-import type { EmbeddingRowFormat, ExportFormat, ExportSource, RowFormat } from '../export.js';
+import type { EmbeddingRowFormat, ExportFormat, RowFormat } from './format.js';
 import { jsonlErrorRows } from './jsonl.js';
 import { vectorJson } from './vector-text.js';
 

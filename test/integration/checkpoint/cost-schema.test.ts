@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hasCostSchema, readCheckpointSpend, readRecordCosts, readRunSpend } from '../../../src/checkpoint/cost-queries.js';
 import { openCheckpoint } from '../../../src/checkpoint/open.js';
-import { DONE_RECORDS_COST_SQL, iterateDoneRecords } from '../../../src/checkpoint/queries.js';
+import { DONE_RECORDS_COST_SQL, iterateDoneRecords } from '../../../src/checkpoint/done-records.js';
 import { APP_ID, MIGRATIONS } from '../../../src/checkpoint/schema.js';
 import { CheckpointStore, type DoneOutcome, type RunCounters } from '../../../src/checkpoint/store.js';
 import type { ProviderResponse } from '../../../src/provider/provider.js';

@@ -2,22 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../../../src/checkpoint/open.js';
-import {
-  DONE_EMBEDDINGS_SQL,
-  DONE_RECORDS_SQL,
-  EMBEDDING_SHAPES_SQL,
-  FAILED_LINES_SQL,
-  countDoneKinds,
-  countRecords,
-  iterateDoneEmbeddings,
-  iterateDoneRecords,
-  iterateEmbeddingShapes,
-  iterateFailedLines,
-  listRuns,
-  readStatusSnapshot,
-  readVectorStats,
-  vectorLookup,
-} from '../../../src/checkpoint/queries.js';
+import { DONE_EMBEDDINGS_SQL, DONE_RECORDS_SQL, countDoneKinds, iterateDoneEmbeddings, iterateDoneRecords } from '../../../src/checkpoint/done-records.js';
+import { EMBEDDING_SHAPES_SQL, iterateEmbeddingShapes, vectorLookup } from '../../../src/checkpoint/embedding-rows.js';
+import { FAILED_LINES_SQL, iterateFailedLines } from '../../../src/checkpoint/failed-lines.js';
+import { countRecords, readStatusSnapshot, readVectorStats } from '../../../src/checkpoint/status-snapshot.js';
+import { listRuns } from '../../../src/checkpoint/stored-runs.js';
 import { decodeVector } from '../../../src/checkpoint/embedding-manifest.js';
 import {
   createCheckpoint,

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeVector } from '../../../src/checkpoint/embedding-manifest.js';
 import { openCheckpoint } from '../../../src/checkpoint/open.js';
-import { readVectorStats } from '../../../src/checkpoint/queries.js';
+import { readVectorStats } from '../../../src/checkpoint/status-snapshot.js';
 import { APP_ID, MIGRATIONS } from '../../../src/checkpoint/schema.js';
 import { CheckpointStore, type RunCounters } from '../../../src/checkpoint/store.js';
 

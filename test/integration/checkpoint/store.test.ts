@@ -5,8 +5,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../../../src/checkpoint/open.js';
-import { CheckpointStore, type RunCounters } from '../../../src/checkpoint/store.js';
+import { CheckpointStore, type RunCounters, type StoredAnswer } from '../../../src/checkpoint/store.js';
 import { CheckpointLockedError, FatalError } from '../../../src/errors.js';
+import type { ProviderResponse } from '../../../src/provider/provider.js';
 
 const counters: RunCounters = {
   recordsRead: 0, done: 0, failed: 0, skipped: 0, requests: 0, cacheHits: 0, retries: 0, throttled: 0, peakRss: 0, breakerTrips: 0, breakerResets: 0,
@@ -160,6 +161,30 @@ describe('CheckpointStore', () => {
     const check = new Database(file, { readonly: true });
     expect(check.prepare('SELECT status FROM runs').get()).toEqual({ status: 'crashed' });
     check.close();
+  });
+
+  // guards: a rolled-back commit must forget the model rows it wrote, or the next vector of that model would have none
+  it('writes the model row again after a commit that rolled back', () => {
+    const store = CheckpointStore.open(path.join(dir, 'rollback.db'));
+    store.lock();
+    const run = store.startRun({ mode: 'embeddings', input: 'in.jsonl', options: {}, initialRss: 1 });
+    const vector = { kind: 'vector', key: 'k1', model: 'm', dim: 2, data: Buffer.alloc(8) } as const;
+    // A body of null breaks responses.body NOT NULL: the whole batch, model row included, rolls back.
+    const broken = { ...response, bodyText: null as unknown as string };
+    expect(() =>
+      store.commit(run, [vector, { kind: 'done', id: 'a', line: 1, endpoint: '/v1/embeddings', hash: 'h', response: broken, cached: false, attempts: 1, trimmed: false }], counters),
+    ).toThrow();
+    expect(store.storedDimension('m')).toBeUndefined();
+    store.commit(run, [vector], counters);
+    expect(store.storedDimension('m')).toBe(2);
+    store.close();
+  });
+
+  // guards: the checkpoint stores its own answer shape, and a provider's response must stay assignable to it
+  it('takes a provider response as the stored answer', () => {
+    const answer: ProviderResponse = { ...response, vectors: [] };
+    const stored: StoredAnswer = answer;
+    expect(stored.bodyText).toBe(response.bodyText);
   });
 
   it('refuses a file that is not a memsafe checkpoint and leaves it untouched', () => {

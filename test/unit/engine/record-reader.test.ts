@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dryRun } from '../../../src/engine/dry-run.js';
 import { readRecords } from '../../../src/engine/record-reader.js';
-import { inShard } from '../../../src/engine/shard.js';
+import { inShard } from '../../../src/input/shard.js';
 import { openInput } from '../../../src/input/open-input.js';
 import { estimateTokenCounter } from '../../../src/input/tokens.js';
 import type { ParsedLine } from '../../../src/input/record.js';

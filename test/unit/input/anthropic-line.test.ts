@@ -1,14 +1,14 @@
 // Anthropic batch lines ({custom_id, params}) and --max-tokens, through the input normaliser.
 import { describe, expect, it } from 'vitest';
-import { normaliseLine, type NormaliseOptions } from '../../../src/input/normalise.js';
+import { normalizeLine, type NormalizeOptions } from '../../../src/input/normalize.js';
 import type { ParsedLine } from '../../../src/input/record.js';
 import { requestHash } from '../../../src/input/request-hash.js';
 import { estimateTokenCounter } from '../../../src/input/tokens.js';
 
-const base: NormaliseOptions = { mode: 'cache', model: 'claude-sonnet-4-5', maxContextTokens: undefined, textField: 'text', tokenCounter: estimateTokenCounter };
+const base: NormalizeOptions = { mode: 'cache', model: 'claude-sonnet-4-5', maxContextTokens: undefined, textField: 'text', tokenCounter: estimateTokenCounter };
 
-function parse(value: unknown, overrides: Partial<NormaliseOptions> = {}): ParsedLine {
-  return normaliseLine({ line: 3, bytes: Buffer.from(JSON.stringify(value)) }, { ...base, ...overrides });
+function parse(value: unknown, overrides: Partial<NormalizeOptions> = {}): ParsedLine {
+  return normalizeLine({ line: 3, bytes: Buffer.from(JSON.stringify(value)) }, { ...base, ...overrides });
 }
 
 const params = { model: 'claude-haiku-4-5', max_tokens: 200, system: [{ type: 'text', text: 'be brief' }], messages: [{ role: 'user', content: [{ type: 'text', text: 'hello there' }] }], top_k: 5 };
@@ -29,7 +29,7 @@ describe('Anthropic batch lines', () => {
     expect(parsed.kind === 'job' && parsed.job.body).toEqual({ model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }] });
   });
 
-  it.each<[unknown, Partial<NormaliseOptions>, RegExp]>([
+  it.each<[unknown, Partial<NormalizeOptions>, RegExp]>([
     [{ custom_id: 'b', params }, { anthropicLines: 'refuse' }, /needs --provider anthropic/],
     [{ custom_id: 'b', params }, { mode: 'embeddings' }, /run it with --mode cache/],
     [{ custom_id: 'b', params: 'hi' }, {}, /`params` must be an object/],

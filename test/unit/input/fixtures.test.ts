@@ -1,18 +1,18 @@
 // guards: the README quick start (fixtures/prompts.jsonl) must exit 0, and bad-lines.jsonl must show every bad kind.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { normaliseLine, type NormaliseOptions } from '../../../src/input/normalise.js';
+import { normalizeLine, type NormalizeOptions } from '../../../src/input/normalize.js';
 import { openInput } from '../../../src/input/open-input.js';
 import type { ParsedLine } from '../../../src/input/record.js';
 import { estimateTokenCounter } from '../../../src/input/tokens.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../../fixtures');
 
-async function parse(name: string, mode: NormaliseOptions['mode']): Promise<ParsedLine[]> {
+async function parse(name: string, mode: NormalizeOptions['mode']): Promise<ParsedLine[]> {
   const source = openInput(path.join(FIXTURES, name), { maxLineBytes: 8 * 1024 * 1024 });
-  const options: NormaliseOptions = { mode, model: 'fixture-model', maxContextTokens: undefined, textField: 'text', tokenCounter: estimateTokenCounter };
+  const options: NormalizeOptions = { mode, model: 'fixture-model', maxContextTokens: undefined, textField: 'text', tokenCounter: estimateTokenCounter };
   const parsed: ParsedLine[] = [];
-  for await (const raw of source.lines()) parsed.push(normaliseLine(raw, options));
+  for await (const raw of source.lines()) parsed.push(normalizeLine(raw, options));
   return parsed;
 }
 

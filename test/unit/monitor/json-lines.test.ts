@@ -20,12 +20,14 @@ describe('JSON records', () => {
   it('adds the cgroup, PSI and GPU fields when present', () => {
     const record = sampleRecord({
       ...bare,
-      cgroup: { currentBytes: 30, workingSetBytes: 20, limitBytes: 100, events: { high: 1, max: 2, oom: 3, oomKill: 4 } },
+      cgroup: { version: 1, currentBytes: 30, workingSetBytes: 20, peakBytes: 40, limitBytes: 100, events: { high: 1, max: 2, oom: 3, oomKill: 4 } },
       pressure: { someAvg10: 0.5, fullAvg10: undefined, scope: 'system' },
       gpuBytes: null,
     });
     expect(record).toMatchObject({
+      cgroup_version: 1,
       cgroup_current_bytes: 30,
+      cgroup_peak_bytes: 40,
       cgroup_working_set_bytes: 20,
       cgroup_limit_bytes: 100,
       cgroup_high_events: 1,
@@ -58,7 +60,7 @@ describe('JSON records', () => {
       pid: 7,
       startedAt: 0,
       endedAt: 3000,
-      trend: { floors: 6, mbPerMinute: 1.234, leakSuspected: true, forecastMs: 1234.5 },
+      trend: { floors: 6, samples: 60, mbPerMinute: 1.234, leakSuspected: true, forecastMs: 1234.5, climbing: false },
       reason: 'guard_terminated',
       exitCode: 75,
     });
@@ -74,6 +76,7 @@ describe('JSON records', () => {
       peak_gpu_bytes: 30,
       trend_mb_per_min: 1.23,
       leak_suspected: true,
+      climbing: false,
       forecast_ms: 1235,
       warnings: 1,
       actions: 1,

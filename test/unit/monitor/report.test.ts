@@ -4,7 +4,8 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../../../src/checkpoint/open.js';
 import { UsageError } from '../../../src/errors.js';
-import { mergeRunPoints, readReportData, type RunPoint } from '../../../src/monitor/report-data.js';
+import type { MemorySample } from '../../../src/checkpoint/run-log.js';
+import { mergeRunPoints, readReportData } from '../../../src/monitor/report-data.js';
 import { renderReport, runReport, stateBands, throughputOf } from '../../../src/monitor/report.js';
 import { MB, tempDir, writeCheckpoint } from './report-fixture.js';
 import { findAll, parseXml, polylinePointCount } from './xml-check.js';
@@ -33,7 +34,7 @@ describe('readReportData', () => {
       expect(second?.sampleCount).toBe(40);
       expect(second?.points).toHaveLength(40);
       expect(second?.events.map((event) => event.kind)).toEqual(['state', 'breaker_trip']);
-      expect(second?.run.breaker_trips).toBe(1);
+      expect(second?.run.breakerTrips).toBe(1);
     } finally {
       db.close();
     }
@@ -55,8 +56,8 @@ describe('readReportData', () => {
 
 describe('mergeRunPoints', () => {
   it('keeps the peaks, the worse state and the later counters', () => {
-    const a: RunPoint = { t: 1, rss: 10, heapUsed: 5, batchSize: 32, concurrency: 4, state: 'BREAKER', done: 100 };
-    const b: RunPoint = { t: 2, rss: 8, heapUsed: 6, batchSize: 8, concurrency: 2, state: 'CAUTIOUS', done: 120 };
+    const a: MemorySample = { t: 1, rss: 10, heapUsed: 5, batchSize: 32, concurrency: 4, state: 'BREAKER', done: 100 };
+    const b: MemorySample = { t: 2, rss: 8, heapUsed: 6, batchSize: 8, concurrency: 2, state: 'CAUTIOUS', done: 120 };
     expect(mergeRunPoints(a, b)).toEqual({ t: 1, rss: 10, heapUsed: 6, batchSize: 8, concurrency: 2, state: 'BREAKER', done: 120 });
   });
 });
@@ -106,7 +107,7 @@ describe('renderReport', () => {
 
 describe('derived series', () => {
   const base = { run: {} as never, sampleCount: 0, events: [], eventCount: 0 };
-  const point = (t: number, done: number, state = 'NORMAL'): RunPoint => ({ t, rss: 0, heapUsed: 0, batchSize: 1, concurrency: 1, state, done });
+  const point = (t: number, done: number, state = 'NORMAL'): MemorySample => ({ t, rss: 0, heapUsed: 0, batchSize: 1, concurrency: 1, state, done });
 
   it('computes records per second from the done counter', () => {
     expect(throughputOf({ ...base, points: [point(0, 0), point(1000, 10), point(3000, 50), point(3000, 60)] })).toEqual([

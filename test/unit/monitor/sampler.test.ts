@@ -18,7 +18,7 @@ afterEach(() => {
 async function allocator(flatMb: number, children = 0): Promise<ChildProcess> {
   const child = spawn(process.execPath, [ALLOCATOR, '--flat-mb', String(flatMb), '--children', String(children)], { stdio: 'ignore' });
   started.push(child);
-  const sampler = new Sampler({ pid: child.pid as number, children: true, intervalMs: 100, cgroupDir: undefined });
+  const sampler = new Sampler({ pid: child.pid as number, children: true, intervalMs: 100, cgroup: undefined });
   // wait until every process is up and has touched its memory
   for (let attempt = 0; attempt < 100; attempt++) {
     const reading = await sampler.read();
@@ -37,7 +37,7 @@ async function sampleOf(sampler: Sampler): Promise<Sample | undefined> {
 describe('Sampler', () => {
   it("reads a process's RSS and CPU", async () => {
     const child = await allocator(60);
-    const sample = await sampleOf(new Sampler({ pid: child.pid as number, children: false, intervalMs: 100, cgroupDir: undefined, now: () => 42 }));
+    const sample = await sampleOf(new Sampler({ pid: child.pid as number, children: false, intervalMs: 100, cgroup: undefined, now: () => 42 }));
     expect(sample).toMatchObject({ t: 42, pid: child.pid, procs: 1 });
     expect(sample?.rssBytes).toBeGreaterThanOrEqual(60 * MB);
     expect(sample?.cpu).toBeGreaterThanOrEqual(0);
@@ -46,8 +46,8 @@ describe('Sampler', () => {
 
   it('sums the process tree with children, and only the root without', async () => {
     const child = await allocator(40, 2);
-    const tree = await sampleOf(new Sampler({ pid: child.pid as number, children: true, intervalMs: 100, cgroupDir: undefined }));
-    const root = await sampleOf(new Sampler({ pid: child.pid as number, children: false, intervalMs: 100, cgroupDir: undefined }));
+    const tree = await sampleOf(new Sampler({ pid: child.pid as number, children: true, intervalMs: 100, cgroup: undefined }));
+    const root = await sampleOf(new Sampler({ pid: child.pid as number, children: false, intervalMs: 100, cgroup: undefined }));
     expect(tree?.procs).toBe(3);
     expect(tree?.rssBytes).toBeGreaterThanOrEqual(120 * MB);
     expect(root?.procs).toBe(1);
@@ -56,7 +56,7 @@ describe('Sampler', () => {
 
   it('reads `gone` once the process has ended', async () => {
     const child = await allocator(10);
-    const sampler = new Sampler({ pid: child.pid as number, children: false, intervalMs: 100, cgroupDir: undefined });
+    const sampler = new Sampler({ pid: child.pid as number, children: false, intervalMs: 100, cgroup: undefined });
     expect((await sampler.read()).kind).toBe('sample');
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
@@ -70,7 +70,7 @@ describe('Sampler', () => {
       pid: process.pid,
       children: false,
       intervalMs: 100,
-      cgroupDir: undefined,
+      cgroup: undefined,
       gpuCommand: '/nonexistent/nvidia-smi',
       onGpuTrouble: (trouble) => troubles.push(trouble),
     });
@@ -85,7 +85,7 @@ describe('Sampler', () => {
     process.env.FAKE_GPU_PID = String(process.pid);
     process.env.FAKE_GPU_MIB = '300';
     try {
-      const sample = await sampleOf(new Sampler({ pid: process.pid, children: false, intervalMs: 100, cgroupDir: undefined, gpuCommand: FAKE_SMI }));
+      const sample = await sampleOf(new Sampler({ pid: process.pid, children: false, intervalMs: 100, cgroup: undefined, gpuCommand: FAKE_SMI }));
       expect(sample?.gpuBytes).toBe(300 * MB);
     } finally {
       delete process.env.FAKE_GPU_PID;

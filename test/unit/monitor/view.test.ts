@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MonitorEvent, Sample } from '../../../src/monitor/sample.js';
 import { frame, renderView, type ViewState } from '../../../src/monitor/view.js';
+import { NO_TREND } from '../../../src/monitor/trend.js';
 
 const MB = 1024 * 1024;
 const T0 = 1_700_000_000_000;
@@ -11,7 +12,7 @@ const latest: Sample = {
   rssBytes: 120 * MB,
   cpu: 12.5,
   procs: 3,
-  cgroup: { currentBytes: 200 * MB, workingSetBytes: 180 * MB, limitBytes: 1024 * MB, events: { high: 0, max: 0, oom: 0, oomKill: 2 } },
+  cgroup: { version: 2, currentBytes: 200 * MB, workingSetBytes: 180 * MB, peakBytes: undefined, limitBytes: 1024 * MB, events: { high: 0, max: 0, oom: 0, oomKill: 2 } },
   pressure: { someAvg10: 1.5, fullAvg10: 0.2, scope: 'cgroup' },
   gpuBytes: 512 * MB,
 };
@@ -32,7 +33,7 @@ function state(overrides: Partial<ViewState> = {}): ViewState {
     warnBytes: 800 * MB,
     maxBytes: 900 * MB,
     action: 'term',
-    trend: { floors: 10, mbPerMinute: 12.34, leakSuspected: true, forecastMs: 180_000 },
+    trend: { floors: 10, samples: 100, mbPerMinute: 12.34, leakSuspected: true, forecastMs: 180_000, climbing: false },
     recent: Array.from({ length: 300 }, (_, index) => (100 + (index % 20)) * MB),
     events,
     ...overrides,
@@ -72,7 +73,7 @@ describe('renderView', () => {
   });
 
   it('has a first frame before any sample', () => {
-    const trend = { floors: 0, mbPerMinute: undefined, leakSuspected: false, forecastMs: undefined };
+    const trend = NO_TREND;
     const text = renderView(state({ latest: undefined, recent: [], events: [], samples: 0, trend }), SCREEN).join('\n');
     expect(text).toContain('waiting for the first sample');
     expect(text).toContain('(none)');

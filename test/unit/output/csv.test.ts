@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeVector } from '../../../src/checkpoint/embedding-manifest.js';
-import type { DoneRecord } from '../../../src/checkpoint/queries.js';
+import type { DoneRecord } from '../../../src/checkpoint/done-records.js';
 import { csvEmbeddingRows, csvErrorRows, csvField, csvLine, csvRecordRows } from '../../../src/output/formats/csv.js';
 import { chatBody } from './checkpoint-fixture.js';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeVector } from '../../../src/checkpoint/embedding-manifest.js';
-import type { DoneRecord, FailedLine } from '../../../src/checkpoint/queries.js';
+import type { DoneRecord } from '../../../src/checkpoint/done-records.js';
+import type { FailedLine } from '../../../src/checkpoint/failed-lines.js';
 import type { EmbeddingRecord } from '../../../src/output/embedding-records.js';
 import { EXPORT_FORMATS, EXPORT_FORMAT_NAMES } from '../../../src/output/export.js';
 import { chatAnswer, jsonlEmbeddingRows, jsonlErrorRows, jsonlRecordRows } from '../../../src/output/formats/jsonl.js';

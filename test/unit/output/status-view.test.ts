@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { RunSummary } from '../../../src/checkpoint/queries.js';
+import type { StoredRun } from '../../../src/checkpoint/stored-runs.js';
 import { renderRunTable, renderStatus, statusJson, type StatusReport } from '../../../src/output/status-view.js';
 
 const START = Date.UTC(2025, 0, 2, 3, 4, 5);
 
-function run(overrides: Partial<RunSummary>): RunSummary {
+function run(overrides: Partial<StoredRun>): StoredRun {
   return {
     id: 1,
     pid: 100,
@@ -24,6 +24,7 @@ function run(overrides: Partial<RunSummary>): RunSummary {
     throttled: 0,
     peakRssBytes: 200 * 1024 * 1024,
     breakerTrips: 0,
+    breakerResets: 0,
     haltReason: null,
     ...overrides,
   };

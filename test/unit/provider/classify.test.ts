@@ -9,7 +9,6 @@ import {
   displayUrl,
   invalidBody,
   isThrottle,
-  redact,
   responseTooLarge,
   serverError,
   timeoutError,
@@ -73,7 +72,7 @@ describe('classifyStatus', () => {
     expect(error.message).not.toContain(KEY);
     expect(error.message).not.toContain('azure-secret-value');
     expect(error.message).not.toContain('abc***xyz');
-    expect(error.message).toContain('***');
+    expect(error.message).toContain('[redacted]');
   });
 
   it('long server messages are clipped', () => {
@@ -162,12 +161,7 @@ describe('serverError', () => {
   });
 });
 
-describe('redact and displayUrl', () => {
-  it('removes secrets and key-shaped strings', () => {
-    expect(redact('a secret-one b sk-abcdEFGH1234 c', ['secret-one'])).toBe('a *** b sk-*** c');
-    expect(redact('short ab', ['ab'])).toBe('short ab'); // too short to be a secret worth matching
-  });
-
+describe('displayUrl', () => {
   it.each([
     ['https://user:pass@api.example.com/v1?api-key=x', 'https://api.example.com/v1'],
     ['http://127.0.0.1:8000/v1/', 'http://127.0.0.1:8000/v1'],

@@ -85,4 +85,14 @@ describe('LogOutput', () => {
     const output = new LogOutput({ destination, sharesTerminal: true });
     expect(() => output.close()).not.toThrow();
   });
+
+  // guards: the synchronous destination throws where the async one failed later (ENOSPC on --log-file)
+  it('survives a destination whose write throws', () => {
+    const destination = memoryDestination();
+    destination.write = () => {
+      throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    };
+    const output = new LogOutput({ destination, sharesTerminal: false });
+    expect(() => output.write('line\n')).not.toThrow();
+  });
 });

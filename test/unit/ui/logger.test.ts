@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
+import { logFormat } from '../../../src/ui/human-log.js';
 import { createLogger } from '../../../src/ui/logger.js';
+import { blockThreadpool, canBlockThreadpool } from '../../helpers/busy-threadpool.js';
 
 const KEY = 'sk-live-9f8e7d6c5b4a3210';
 let dir: string;
@@ -88,11 +90,50 @@ describe('createLogger', () => {
     expect(readLines(file).map((line) => line.msg)).toEqual(['before']);
   });
 
+  // guards: a line missing from --log-file at close. An async write still queued in libuv's pool when close()
+  // flushed the rest landed after it, or never (the process exits): the file read as `nested` first.
+  it.skipIf(!canBlockThreadpool())('has every line, in order, the moment close() returns, however busy the machine', async () => {
+    const file = path.join(dir, 'busy.log');
+    const { logger, close } = createLogger({ level: 'info', file });
+    const pool = blockThreadpool(dir); // no async fs call can complete now
+    try {
+      logger.info('request');
+      logger.info('nested');
+      logger.warn('last');
+      close();
+      expect(readLines(file).map((line) => line.msg)).toEqual(['request', 'nested', 'last']);
+    } finally {
+      await pool.release();
+    }
+    expect(readLines(file).map((line) => line.msg)).toEqual(['request', 'nested', 'last']); // nothing lands late either
+  });
+
   it('reports a log file it cannot open as a usage error naming --log-file', () => {
     const blocker = path.join(dir, 'a-file');
     fs.writeFileSync(blocker, '');
     const attempt = () => createLogger({ level: 'info', file: path.join(blocker, 'run.log') });
     expect(attempt).toThrow(UsageError);
     expect(attempt).toThrow(/--log-file/);
+  });
+});
+
+// guards: JSON stays for --log-file, off a terminal and with --json; human lines only for a person at a terminal
+describe('logFormat', () => {
+  it.each([
+    [{ toFile: false, json: false, tty: true }, 'human'],
+    [{ toFile: false, json: false, tty: false }, 'json'],
+    [{ toFile: false, json: true, tty: true }, 'json'],
+    [{ toFile: true, json: false, tty: true }, 'json'],
+    [{ toFile: true, json: true, tty: false }, 'json'],
+  ] as const)('%o -> %s', (options, expected) => {
+    expect(logFormat(options)).toBe(expected);
+  });
+
+  it('writes JSON lines to --log-file even when stderr is a terminal', () => {
+    const file = path.join(dir, 'tty.log');
+    const { logger, close } = createLogger({ level: 'info', file, tty: true });
+    logger.info({ provider: 'mock' }, 'run started');
+    close();
+    expect(readLines(file)).toMatchObject([{ level: 30, msg: 'run started', provider: 'mock' }]);
   });
 });

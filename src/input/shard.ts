@@ -1,4 +1,4 @@
-// --shard K/N: a stable split of records by id, so N machines can share one input without coordination.
+// --shard K/N: a stable split of input records by id, so N machines can share one input without coordination.
 import { createHash } from 'node:crypto';
 
 export interface Shard {

@@ -9,7 +9,7 @@ import { requestHash } from './request-hash.js';
 import type { TokenCounter } from './tokens.js';
 import { trimMessages } from './trim-messages.js';
 
-export interface NormaliseOptions {
+export interface NormalizeOptions {
   mode: Mode;
   model: string | undefined;
   maxContextTokens: number | undefined;
@@ -152,7 +152,7 @@ function isBatchLine(record: Record<string, unknown>): boolean {
   return record['body'] !== undefined || record['url'] !== undefined || record['method'] !== undefined;
 }
 
-function draftFor(record: Record<string, unknown>, options: NormaliseOptions): Draft {
+function draftFor(record: Record<string, unknown>, options: NormalizeOptions): Draft {
   if (isAnthropicBatchLine(record)) {
     const result = anthropicBatchDraft(record, options.mode, options.anthropicLines ?? 'send');
     if ('problem' in result) return reject(result.problem);
@@ -164,7 +164,7 @@ function draftFor(record: Record<string, unknown>, options: NormaliseOptions): D
     : simpleEmbeddingsDraft(record, options.textField);
 }
 
-function resolveModel(draft: Draft, options: NormaliseOptions, line: number): string {
+function resolveModel(draft: Draft, options: NormalizeOptions, line: number): string {
   const model = draft.model ?? options.model;
   if (model !== undefined) return model;
   throw new UsageError(`line ${line} names no model and no default model is set`, {
@@ -174,7 +174,7 @@ function resolveModel(draft: Draft, options: NormaliseOptions, line: number): st
 }
 
 /** The body to send (model filled, messages trimmed) and its prompt tokens. */
-function finishRequest(draft: Draft, model: string, options: NormaliseOptions) {
+function finishRequest(draft: Draft, model: string, options: NormalizeOptions) {
   const withModel = draft.body['model'] === undefined ? { model, ...draft.body } : draft.body;
   const body = options.maxTokens !== undefined && options.mode === 'cache' && withModel['max_tokens'] === undefined && withModel['max_completion_tokens'] === undefined
     ? { ...withModel, max_tokens: options.maxTokens }
@@ -206,7 +206,7 @@ function shortJsonReason(error: unknown): string {
   return reason.length > JSON_REASON_MAX_CHARS ? `${reason.slice(0, JSON_REASON_MAX_CHARS)}…` : reason;
 }
 
-export function normaliseLine(raw: RawLine, options: NormaliseOptions): ParsedLine {
+export function normalizeLine(raw: RawLine, options: NormalizeOptions): ParsedLine {
   const line = raw.line;
   const lineId = `line-${line}`;
   if ('tooLong' in raw) {

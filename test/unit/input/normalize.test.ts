@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
 import type { RawLine } from '../../../src/input/line-splitter.js';
-import { normaliseLine, type NormaliseOptions } from '../../../src/input/normalise.js';
+import { normalizeLine, type NormalizeOptions } from '../../../src/input/normalize.js';
 import type { BadLine, Job, Mode } from '../../../src/input/record.js';
 import { requestHash } from '../../../src/input/request-hash.js';
 import { estimateTokenCounter, loadTokenCounter, type TokenCounter } from '../../../src/input/tokens.js';
 
 const LINE = 7;
 
-function options(overrides: Partial<NormaliseOptions> = {}): NormaliseOptions {
+function options(overrides: Partial<NormalizeOptions> = {}): NormalizeOptions {
   return {
     mode: 'cache',
     model: 'default-model',
@@ -24,15 +24,15 @@ function rawLine(value: unknown): RawLine {
   return { line: LINE, bytes: Buffer.from(text) };
 }
 
-function job(value: unknown, overrides: Partial<NormaliseOptions> = {}): Job {
-  const parsed = normaliseLine(rawLine(value), options(overrides));
+function job(value: unknown, overrides: Partial<NormalizeOptions> = {}): Job {
+  const parsed = normalizeLine(rawLine(value), options(overrides));
   if (parsed.kind !== 'job') throw new Error(`expected a job, got ${JSON.stringify(parsed.bad)}`);
   return parsed.job;
 }
 
-function badLine(raw: RawLine | unknown, overrides: Partial<NormaliseOptions> = {}): BadLine {
+function badLine(raw: RawLine | unknown, overrides: Partial<NormalizeOptions> = {}): BadLine {
   const line = isRawLine(raw) ? raw : rawLine(raw);
-  const parsed = normaliseLine(line, options(overrides));
+  const parsed = normalizeLine(line, options(overrides));
   if (parsed.kind !== 'bad') throw new Error(`expected a bad line, got ${JSON.stringify(parsed.job)}`);
   return parsed.bad;
 }
@@ -44,7 +44,7 @@ function isRawLine(value: unknown): value is RawLine {
 const CHAT = '/v1/chat/completions';
 const EMBEDDINGS = '/v1/embeddings';
 
-describe('normaliseLine: good lines', () => {
+describe('normalizeLine: good lines', () => {
   const cases: { name: string; line: unknown; mode?: Mode; textField?: string; id: string; body: unknown }[] = [
     {
       name: 'simple prompt',
@@ -195,7 +195,7 @@ describe('normaliseLine: good lines', () => {
   });
 });
 
-describe('normaliseLine: bad lines', () => {
+describe('normalizeLine: bad lines', () => {
   const lineId = `line-${LINE}`;
   const batch = (body: unknown, extra: Record<string, unknown> = {}) => ({ custom_id: 'k', method: 'POST', url: CHAT, body, ...extra });
   const user = { role: 'user', content: 'Hi' };
@@ -263,11 +263,11 @@ describe('normaliseLine: bad lines', () => {
   });
 });
 
-describe('normaliseLine: model', () => {
+describe('normalizeLine: model', () => {
   it('throws MS_NO_MODEL for a line that needs a model when none is set', () => {
     let error: unknown;
     try {
-      normaliseLine(rawLine({ id: 'a', prompt: 'Hi' }), options({ model: undefined }));
+      normalizeLine(rawLine({ id: 'a', prompt: 'Hi' }), options({ model: undefined }));
     } catch (caught) {
       error = caught;
     }
@@ -286,7 +286,7 @@ describe('normaliseLine: model', () => {
   });
 });
 
-describe('normaliseLine: --max-context-tokens', () => {
+describe('normalizeLine: --max-context-tokens', () => {
   // One token per character of content and no framing, so the budgets below read directly.
   const charCounter: TokenCounter = {
     exact: true,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inShard, parseShard, shardOf } from '../../../src/engine/shard.js';
+import { inShard, parseShard, shardOf } from '../../../src/input/shard.js';
 
 describe('shards', () => {
   it.each([

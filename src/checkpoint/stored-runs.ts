@@ -1,0 +1,89 @@
+// The runs a checkpoint has recorded, as `status` lists them and `report` draws them.
+import type Database from 'better-sqlite3';
+import { count } from './read-helpers.js';
+
+/** One row of the runs table, as stored (not the end-of-run summary a run prints: that is ui/summary.ts). */
+export interface StoredRun {
+  readonly id: number;
+  readonly pid: number;
+  readonly mode: string;
+  readonly status: string;
+  readonly exitCode: number | null;
+  readonly input: string | null;
+  readonly startedAt: number;
+  readonly endedAt: number | null;
+  readonly recordsRead: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly requests: number;
+  readonly cacheHits: number;
+  readonly retries: number;
+  readonly throttled: number;
+  /** The run's recorded peak, else the highest memory sample (a killed run never wrote its peak). */
+  readonly peakRssBytes: number | null;
+  readonly breakerTrips: number;
+  readonly breakerResets: number;
+  readonly haltReason: string | null;
+}
+
+interface RunTableRow {
+  id: number;
+  pid: number;
+  mode: string;
+  status: string;
+  exit_code: number | null;
+  input: string | null;
+  started_at: number;
+  ended_at: number | null;
+  records_read: number;
+  done: number;
+  failed: number;
+  skipped: number;
+  requests: number;
+  cache_hits: number;
+  retries: number;
+  throttled: number;
+  peak_rss: number | null;
+  breaker_trips: number;
+  breaker_resets: number;
+  halt_reason: string | null;
+}
+
+export function countRuns(db: Database.Database): number {
+  return count(db, 'SELECT count(*) FROM runs');
+}
+
+/** The latest `limit` runs, newest first. */
+export function listRuns(db: Database.Database, limit: number): StoredRun[] {
+  const rows = db
+    .prepare(
+      `SELECT id, pid, mode, status, exit_code, input, started_at, ended_at, records_read, done, failed, skipped,
+              requests, cache_hits, retries, throttled, breaker_trips, breaker_resets, halt_reason,
+              COALESCE(peak_rss, (SELECT max(rss) FROM samples WHERE samples.run_id = runs.id)) AS peak_rss
+         FROM runs ORDER BY id DESC LIMIT ?`,
+    )
+    .all(limit) as RunTableRow[];
+  return rows.map((row) => ({
+    id: row.id,
+    pid: row.pid,
+    mode: row.mode,
+    status: row.status,
+    exitCode: row.exit_code,
+    input: row.input,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    recordsRead: row.records_read,
+    done: row.done,
+    failed: row.failed,
+    skipped: row.skipped,
+    requests: row.requests,
+    cacheHits: row.cache_hits,
+    retries: row.retries,
+    throttled: row.throttled,
+    peakRssBytes: row.peak_rss,
+    breakerTrips: row.breaker_trips,
+    breakerResets: row.breaker_resets,
+    haltReason: row.halt_reason,
+  }));
+}

@@ -1,0 +1,67 @@
+// How long a server asks a client to wait before trying again, read from its response headers.
+import { firstHeader, type HeaderBag } from './headers.js';
+
+/**
+ * Milliseconds a response asks clients to wait, from `retry-after-ms`, `Retry-After` (seconds or an HTTP date)
+ * or OpenAI's `x-ratelimit-reset-requests` / `x-ratelimit-reset-tokens` (`1s`, `6m0s`, `20ms`).
+ * Header names are matched in lower case, as node and undici deliver them.
+ */
+export function parseRetryAfter(headers: HeaderBag, nowMs: number): number | undefined {
+  const retryAfterMsText = firstHeader(headers, 'retry-after-ms');
+  const retryAfterMs = Number(retryAfterMsText);
+  if (retryAfterMsText !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) {
+    return Math.round(retryAfterMs);
+  }
+  const retryAfter = firstHeader(headers, 'retry-after');
+  if (retryAfter !== undefined) {
+    const parsed = parseRetryAfterValue(retryAfter, nowMs);
+    if (parsed !== undefined) return parsed;
+  }
+  return rateLimitReset(headers);
+}
+
+/** `Retry-After: 120`, `Retry-After: 1.5`, or `Retry-After: Wed, 21 Oct 2015 07:28:00 GMT`. */
+export function parseRetryAfterValue(value: string, nowMs: number): number | undefined {
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  if (!/[a-z]/i.test(text)) return undefined;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+const RESET_PART = /(\d+(?:\.\d+)?)(ns|us|µs|ms|h|m|s)/gy;
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Go-style durations as OpenAI sends them: `1s`, `6m0s`, `20ms`, `1h2m3.5s`; undefined when malformed. */
+export function parseResetDuration(value: string): number | undefined {
+  const text = value.trim();
+  if (text === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  RESET_PART.lastIndex = 0;
+  let total = 0;
+  let consumed = 0;
+  for (let match = RESET_PART.exec(text); match !== null; match = RESET_PART.exec(text)) {
+    const [whole, amount, unit] = match;
+    total += Number(amount) * (UNIT_MS[unit ?? ''] ?? Number.NaN);
+    consumed += whole.length;
+  }
+  return consumed === text.length && Number.isFinite(total) ? Math.round(total) : undefined;
+}
+
+/**
+ * The reset of the limit that ran out (`x-ratelimit-remaining-* = 0`): the longest of those; when the server
+ * does not say which ran out, the shortest reset, so a retry is not held back longer than it must be.
+ */
+function rateLimitReset(headers: HeaderBag): number | undefined {
+  const exhausted: number[] = [];
+  const all: number[] = [];
+  for (const kind of ['requests', 'tokens'] as const) {
+    const reset = firstHeader(headers, `x-ratelimit-reset-${kind}`);
+    const ms = reset === undefined ? undefined : parseResetDuration(reset);
+    if (ms === undefined) continue;
+    all.push(ms);
+    if (firstHeader(headers, `x-ratelimit-remaining-${kind}`)?.trim() === '0') exhausted.push(ms);
+  }
+  if (exhausted.length > 0) return Math.max(...exhausted);
+  return all.length > 0 ? Math.min(...all) : undefined;
+}
