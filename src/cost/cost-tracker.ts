@@ -48,10 +48,11 @@ export class CostTracker {
    * Right before the dispatcher sends a job (after the rate limiter, before the HTTP call). `fallbackMaxTokens`:
    * the max_tokens the route or --max-tokens fills in when the line sets none (the provider sends it).
    */
-  admit(job: Pick<Job, 'line' | 'body' | 'endpoint' | 'estimatedTokens'>, fallbackMaxTokens?: number): AdmitVerdict {
+  admit(job: Pick<Job, 'body' | 'endpoint' | 'estimatedTokens'> & { readonly line?: number }, fallbackMaxTokens?: number): AdmitVerdict {
     if (this.budget === undefined) return SEND_UNRESERVED;
     const estimate = this.estimator.estimateUsd({
-      line: job.line,
+      // A request without its line (the spend layer) was checked by check() when it was planned.
+      line: job.line ?? 0,
       model: modelOf(job),
       promptTokens: job.estimatedTokens,
       maxTokens: completionBound(job.body) ?? fallbackMaxTokens,
@@ -71,6 +72,12 @@ export class CostTracker {
     // No usage in the answer: keep what was reserved as its cost, so the budget never counts it as free.
     if (reservation !== null) this.budget?.settle(reservation, costUsd ?? reservation.usd);
     return { model, promptTokens: usage?.promptTokens ?? null, completionTokens: usage?.completionTokens ?? null, costUsd };
+  }
+
+  /** The budget side of an answer (the spend layer, per attempt): the reservation is replaced by the priced usage. */
+  settle(reservation: Reservation | null, job: Pick<Job, 'body'>, usage: UsageCounts | null): void {
+    if (reservation === null || this.budget === undefined) return;
+    this.budget.settle(reservation, this.ledger.priceOf(modelOf(job), usage) ?? reservation.usd);
   }
 
   /**
