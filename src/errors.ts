@@ -93,3 +93,26 @@ export class ProviderError extends MemsafeError {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * The in-flight memory budget cannot hold this (src/admission/inflight-budget.ts): 'too_large' when one answer
+ * alone is larger than the whole budget (fail the record), 'preempted' when it gave its room back so an older
+ * request could finish (send it again).
+ */
+export class AdmissionRefusedError extends MemsafeError {
+  readonly reason: 'too_large' | 'preempted';
+  readonly requestedBytes: number;
+  readonly limitBytes: number;
+
+  constructor(reason: 'too_large' | 'preempted', requestedBytes: number, limitBytes: number) {
+    super(
+      reason === 'too_large'
+        ? `an answer needing ${requestedBytes} bytes is larger than the whole in-flight memory budget (${limitBytes} bytes)`
+        : `gave back its ${requestedBytes} bytes of in-flight memory budget so an older request could finish`,
+      { code: reason === 'too_large' ? 'response_too_large' : 'admission_preempted' },
+    );
+    this.reason = reason;
+    this.requestedBytes = requestedBytes;
+    this.limitBytes = limitBytes;
+  }
+}

@@ -6,7 +6,7 @@ import tty from 'node:tty';
 import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../errors.js';
 import { colorAllowed, humanLogFormatter, logFormat } from '../ui/human-log.js';
-import { DEADLINE_ENV, WORKER_ENV, type WorkerMessage } from './worker-channel.js';
+import { DEADLINE_ENV, RESTART_REASON_ENV, WORKER_ENV, type WorkerMessage } from './worker-channel.js';
 
 export interface SupervisorOptions {
   readonly restarts: number;
@@ -37,10 +37,16 @@ export async function supervise(argv: readonly string[], options: SupervisorOpti
   const onTerm = () => forward('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  let previousEnd: 'oom' | 'breaker' | undefined;
   try {
     for (let restart = 0; ; restart++) {
       const child = fork(MAIN, argv, {
-        env: { ...process.env, [WORKER_ENV]: '1', ...(deadline === undefined ? {} : { [DEADLINE_ENV]: String(deadline) }) },
+        env: {
+          ...process.env,
+          [WORKER_ENV]: '1',
+          ...(deadline === undefined ? {} : { [DEADLINE_ENV]: String(deadline) }),
+          ...(previousEnd === undefined ? {} : { [RESTART_REASON_ENV]: previousEnd }),
+        },
         stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
         detached: true,
       });
@@ -57,6 +63,7 @@ export async function supervise(argv: readonly string[], options: SupervisorOpti
         if (oomKilled || breaker) log(options, 50, `restarts used up (${options.restarts}): run the same command again to resume`, { restarts: restart });
         return exitCodeOf(end, oomKilled || breaker);
       }
+      previousEnd = oomKilled ? 'oom' : 'breaker';
       const rss = breaker ? (end.result?.rss ?? end.lastRss) : end.lastRss;
       log(options, 40, oomKilled ? 'worker was killed (SIGKILL: the OOM killer?); starting a fresh one' : 'worker halted at the memory breaker; starting a fresh one', {
         restart: restart + 1,

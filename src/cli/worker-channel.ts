@@ -3,6 +3,8 @@
 export const WORKER_ENV = 'MEMSAFE_WORKER';
 /** Epoch ms by which the worker must stop (--max-runtime counts for the whole command, not per worker). */
 export const DEADLINE_ENV = 'MEMSAFE_WORKER_DEADLINE';
+/** How the previous worker ended ('oom': SIGKILLed, 'breaker': halted at --max-memory), so the next starts lower. */
+export const RESTART_REASON_ENV = 'MEMSAFE_WORKER_RESTART_REASON';
 
 export type WorkerMessage =
   | { readonly type: 'memory'; readonly rss: number }
@@ -33,4 +35,10 @@ export function tellSupervisor(message: WorkerMessage): void {
 export function workerDeadline(): number | undefined {
   const value = Number(process.env[DEADLINE_ENV]);
   return isWorker() && Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/** RESTART_REASON_ENV in a worker: 'oom' | 'breaker', or undefined for a first worker (or no supervisor). */
+export function workerRestartReason(): 'oom' | 'breaker' | undefined {
+  const value = process.env[RESTART_REASON_ENV];
+  return isWorker() && (value === 'oom' || value === 'breaker') ? value : undefined;
 }

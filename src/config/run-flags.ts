@@ -42,6 +42,7 @@ export function addRunOptions(command: Command, withMode: boolean): Command {
     .addOption(new Option('--max-context-tokens <n>', 'trim long messages to N tokens, keeping system and newest turns').env(env('MAX_CONTEXT_TOKENS')))
     .addOption(new Option('--warn-memory <size>', 'RSS where batches shrink (default: 2/3 of --max-memory)').env(env('WARN_MEMORY')))
     .addOption(new Option('--max-memory <size>', 'RSS breaker: halt cleanly with exit 75 (default: 1.5GB or 75% of the memory limit)').env(env('MAX_MEMORY')))
+    .addOption(new Option('--max-inflight-bytes <size>', 'memory budget of the answers in flight (default: half of --max-memory above a 100MB baseline, at least 16MB)').env(env('MAX_INFLIGHT_BYTES')))
     .addOption(new Option('--restarts <n>', 'run in a worker process; start a fresh one (resuming) up to N times after a breaker halt or an OOM kill').env(env('RESTARTS')).default('0'))
     .addOption(new Option('--breaker-wait <duration>', 'after the breaker trips, how long to wait for memory to fall before halting').env(env('BREAKER_WAIT')).default('10s'))
     .addOption(new Option('--heap-snapshot-dir <dir>', 'write a V8 heap snapshot here when the breaker trips').env(env('HEAP_SNAPSHOT_DIR')))

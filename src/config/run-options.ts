@@ -50,6 +50,7 @@ const schema = z.object({
   maxContextTokens: optional(fields.integer(1)),
   warnMemory: optional(fields.size()),
   maxMemory: optional(fields.size()),
+  maxInflightBytes: optional(fields.bytes()),
   restarts: fields.integer(0, 1000),
   breakerWait: fields.duration(),
   heapSnapshotDir: optional(fields.text()),
@@ -104,6 +105,8 @@ export interface RunOptions {
   readonly maxContextTokens: number | undefined;
   readonly warnMemoryBytes: number;
   readonly maxMemoryBytes: number;
+  /** --max-inflight-bytes: the in-flight answers' memory budget (src/admission/inflight-budget.ts). */
+  readonly maxInflightBytes: number;
   readonly memoryLimit: MemoryLimit;
   readonly restarts: number;
   readonly breakerWaitMs: number;
@@ -174,6 +177,7 @@ export function resolveRunOptions(command: Command, fixedMode: Mode | undefined,
     maxContextTokens: raw.maxContextTokens,
     warnMemoryBytes,
     maxMemoryBytes,
+    maxInflightBytes: inflightBytes(raw.maxInflightBytes, maxMemoryBytes),
     memoryLimit,
     restarts: raw.restarts,
     breakerWaitMs: raw.breakerWait,
@@ -247,6 +251,25 @@ function checkAnthropic(mode: Mode, baseUrl: string | undefined, apiKey: string 
       hint: 'export ANTHROPIC_API_KEY=sk-ant-... (or put it in .env), or point --base-url / ANTHROPIC_BASE_URL at a gateway.',
     });
   }
+}
+
+const MB = 1024 ** 2;
+/** What memsafe itself holds before any answer (node, SQLite, modules): measured at about 93 MB. */
+export const BASELINE_RSS_BYTES = 100 * MB;
+
+/**
+ * --max-inflight-bytes: as given (at most --max-memory), else half of what --max-memory leaves above the baseline,
+ * at least min(16 MB, a quarter of --max-memory): 1.5 GB -> 718 MB, 384 MB -> 142 MB, 153 MB -> 26.5 MB.
+ */
+export function inflightBytes(given: number | undefined, maxMemoryBytes: number): number {
+  if (given !== undefined) {
+    if (given > maxMemoryBytes) {
+      throw new UsageError(`Expected \`--max-inflight-bytes\` to be at most --max-memory (${maxMemoryBytes} bytes), got \`${given}\` bytes`, { code: 'MS_BAD_OPTION' });
+    }
+    return given;
+  }
+  const floor = Math.min(16 * MB, Math.floor(maxMemoryBytes / 4));
+  return Math.max(floor, Math.floor((maxMemoryBytes - BASELINE_RSS_BYTES) / 2));
 }
 
 function providerBaseUrlFromEnv(provider: RunOptions['provider'], environment: NodeJS.ProcessEnv): string | undefined {

@@ -1,6 +1,6 @@
 // Turns what went wrong in one HTTP call into a ProviderError whose scope tells the engine what to do:
 // retry it (retryable), fail this record (record), or stop the run (run).
-import { ProviderError } from '../errors.js';
+import { type AdmissionRefusedError, ProviderError } from '../errors.js';
 import { redactSecrets as redact } from '../redact.js';
 import { firstHeader, type HeaderBag } from './headers.js';
 import { parseRetryAfter } from './retry-after.js';
@@ -213,4 +213,15 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
 
 function stringOf(value: unknown): string | undefined {
   return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
+}
+
+/** The in-flight memory budget refused the body: too large for the whole budget (the record fails), or preempted (sent again). */
+export function admissionRefused(refusal: AdmissionRefusedError, context: CallContext): ProviderError {
+  if (refusal.reason === 'preempted') {
+    return new ProviderError(`Reading the answer from ${displayUrl(context.url)} stopped: it ${refusal.message}`, { code: 'admission_preempted', scope: 'retryable', cause: refusal });
+  }
+  return new ProviderError(
+    `Response from ${displayUrl(context.url)} needs ${refusal.requestedBytes} bytes, more than the whole in-flight memory budget (${refusal.limitBytes} bytes)`,
+    { code: 'response_too_large', scope: 'record', cause: refusal, hint: 'Raise --max-memory or --max-inflight-bytes, or ask for smaller answers (fewer texts per request, lower max_tokens).' },
+  );
 }

@@ -2,9 +2,9 @@
 // a byte cap on every body, and every body read to the end or destroyed so no socket or buffer is left behind.
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici';
-import { ProviderError } from '../errors.js';
+import { AdmissionRefusedError, ProviderError } from '../errors.js';
 import { allowManyAbortListeners } from '../util/abort-listeners.js';
-import { abortedError, bodyTruncated, type CallContext, classifyTransportError, responseTooLarge, timeoutError } from './classify.js';
+import { abortedError, admissionRefused, bodyTruncated, type CallContext, classifyTransportError, responseTooLarge, timeoutError } from './classify.js';
 
 export interface HttpClientOptions {
   /** Sockets per origin: about the run's concurrency. */
@@ -29,7 +29,21 @@ export interface HttpAnswer {
   readonly headers: IncomingHttpHeaders;
   /** The body as a string (never a Buffer slice that would pin a socket chunk). Error bodies are cut at 64 KB. */
   readonly bodyText: string;
+  /** Body bytes as received (the size the memory budget learns from). */
+  readonly bodyBytes: number;
   readonly latencyMs: number;
+}
+
+/**
+ * Lets the in-flight memory budget pace the reading of a 2xx body (src/admission/response-admission.ts).
+ * While a returned promise is pending no more of the body is read: the socket's buffers hold the rest.
+ * A rejection with AdmissionRefusedError destroys the body: 'too_large' fails the record, 'preempted' retries it.
+ */
+export interface ResponseAdmission {
+  /** The headers arrived: the declared content-length (undefined when chunked). `signal` fires on abort and on the deadline. */
+  onHeaders(contentLength: number | undefined, signal: AbortSignal): Promise<void>;
+  /** `bytes` more of the body were read; undefined (no promise) while the reservation still covers them. */
+  onChunk(bytes: number, signal: AbortSignal): Promise<void> | undefined;
 }
 
 /** Error bodies only feed a message; more than this is not worth holding. */
@@ -67,6 +81,7 @@ export class HttpClient {
     headers: Readonly<Record<string, string>>,
     signal: AbortSignal,
     context: CallContext,
+    admission?: ResponseAdmission,
   ): Promise<HttpAnswer> {
     if (signal.aborted) throw abortedError(context, signal.reason);
     const controller = new AbortController();
@@ -94,11 +109,19 @@ export class HttpClient {
       headersReceived = true;
       const ok = response.statusCode >= 200 && response.statusCode < 300;
       const cap = ok ? this.options.maxResponseBytes : ERROR_BODY_CAP;
-      const bodyText = await readCapped(response.body, cap, response.headers['content-length']);
-      if (bodyText === undefined && ok) throw responseTooLarge(this.options.maxResponseBytes, context);
-      return { status: response.statusCode, headers: response.headers, bodyText: bodyText ?? '', latencyMs: performance.now() - started };
+      const declared = declaredLength(response.headers['content-length']);
+      if (declared !== undefined && declared > cap) {
+        response.body.destroy();
+        if (ok) throw responseTooLarge(this.options.maxResponseBytes, context);
+        return { status: response.statusCode, headers: response.headers, bodyText: '', bodyBytes: 0, latencyMs: performance.now() - started };
+      }
+      const read = ok && admission !== undefined ? await readAdmitted(response.body, cap, declared, admission, controller.signal) : await readCapped(response.body, cap, declared);
+      if (read === undefined && ok) throw responseTooLarge(this.options.maxResponseBytes, context);
+      const bodyText = read?.text ?? '';
+      return { status: response.statusCode, headers: response.headers, bodyText, bodyBytes: read?.bytes ?? 0, latencyMs: performance.now() - started };
     } catch (error) {
       if (error instanceof ProviderError) throw error;
+      if (error instanceof AdmissionRefusedError && !signal.aborted) throw admissionRefused(error, context);
       if (timedOut) throw timeoutError(this.options.timeoutMs, context);
       if (signal.aborted) throw abortedError(context, signal.reason);
       const classified = classifyTransportError(error, context);
@@ -122,25 +145,89 @@ function proxyConfigured(): boolean {
   return ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy'].some((name) => (process.env[name] ?? '') !== '');
 }
 
+function declaredLength(contentLength: string | string[] | undefined): number | undefined {
+  const value = typeof contentLength === 'string' ? Number(contentLength) : Number.NaN;
+  return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+}
+
+interface BodyRead {
+  readonly text: string;
+  readonly bytes: number;
+}
+
+/** A declared body at least this big is copied into one buffer as it arrives, so its chunks can go at once. */
+const PREALLOCATE_FROM = 256 * 1024;
+
 /**
  * The body as a string, or undefined (the body destroyed, its socket closed) once it passes `cap` bytes.
  * Chunks are copied into one string at the end, so no socket buffer outlives the call.
  */
-async function readCapped(body: Dispatcher.ResponseData['body'], cap: number, contentLength: string | string[] | undefined): Promise<string | undefined> {
-  const declared = typeof contentLength === 'string' ? Number(contentLength) : Number.NaN;
-  if (declared > cap) {
-    body.destroy();
-    return undefined;
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
+async function readCapped(body: Dispatcher.ResponseData['body'], cap: number, declared: number | undefined): Promise<BodyRead | undefined> {
+  const sink = new BodySink(declared);
   for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > cap) {
+    if (sink.size + chunk.length > cap) {
       body.destroy();
       return undefined;
     }
-    chunks.push(chunk);
+    sink.push(chunk);
   }
-  return chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+  return sink.finish();
+}
+
+/** readCapped, asking `admission` for room as the body arrives; awaiting inside the loop pauses the stream. */
+async function readAdmitted(
+  body: Dispatcher.ResponseData['body'],
+  cap: number,
+  declared: number | undefined,
+  admission: ResponseAdmission,
+  signal: AbortSignal,
+): Promise<BodyRead | undefined> {
+  try {
+    await admission.onHeaders(declared, signal);
+    const sink = new BodySink(declared);
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (sink.size + chunk.length > cap) {
+        body.destroy();
+        return undefined;
+      }
+      sink.push(chunk);
+      const wait = admission.onChunk(chunk.length, signal);
+      if (wait !== undefined) await wait;
+    }
+    return sink.finish();
+  } catch (error) {
+    body.destroy();
+    throw error;
+  }
+}
+
+/** Collects a body: chunks joined at the end, or, for a big declared length, copied into one buffer as they come. */
+class BodySink {
+  size = 0;
+  private chunks: Buffer[] = [];
+  private whole: Buffer | undefined;
+
+  constructor(declared: number | undefined) {
+    if (declared !== undefined && declared >= PREALLOCATE_FROM) this.whole = Buffer.allocUnsafeSlow(declared);
+  }
+
+  push(chunk: Buffer): void {
+    if (this.whole !== undefined && this.size + chunk.length <= this.whole.length) chunk.copy(this.whole, this.size);
+    else {
+      // More than declared (undici rejects that itself) or no declared length: keep the chunks.
+      if (this.whole !== undefined) this.chunks.push(this.whole.subarray(0, this.size));
+      this.whole = undefined;
+      this.chunks.push(chunk);
+    }
+    this.size += chunk.length;
+  }
+
+  finish(): BodyRead {
+    const size = this.size;
+    if (this.whole !== undefined) return { text: this.whole.toString('utf8', 0, size), bytes: size };
+    const chunks = this.chunks;
+    this.chunks = [];
+    const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+    return { text, bytes: size };
+  }
 }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ProviderError } from '../errors.js';
 import type { Endpoint } from '../input/record.js';
 import { type CallContext, classifyStatus, invalidBody, unsupportedEndpoint } from './classify.js';
-import { HttpClient, type HttpTarget, joinUrl } from './http-client.js';
+import { HttpClient, type HttpTarget, joinUrl, type ResponseAdmission } from './http-client.js';
 import { decodeEmbeddings } from './embeddings-answer.js';
 import { inputCount, parseObject, requestHeaders, secretsOf } from './openai.js';
 import type { Provider, ProviderResponse, TokenUsage } from './provider.js';
@@ -48,26 +48,21 @@ export class OllamaProvider implements Provider {
     this.generate = joinUrl(this.baseUrl, '/api/generate');
   }
 
-  async send(endpoint: Endpoint, body: Json, signal: AbortSignal): Promise<ProviderResponse> {
+  async send(endpoint: Endpoint, body: Json, signal: AbortSignal, admission?: ResponseAdmission): Promise<ProviderResponse> {
     if (endpoint === '/v1/messages') throw unsupportedEndpoint(this.name, endpoint);
     const chat = endpoint === '/v1/chat/completions';
     const target = chat ? this.chat : this.embed;
     const context: CallContext = { baseUrl: this.baseUrl, url: target.url, secrets: this.secrets };
     const request = chat ? toOllamaChat(body, this.keepAlive) : toOllamaEmbed(body, this.keepAlive);
-    const answer = await this.client.post(target, JSON.stringify(request), this.headers, signal, context);
+    const answer = await this.client.post(target, JSON.stringify(request), this.headers, signal, context, admission);
     if (answer.status < 200 || answer.status >= 300) throw classifyStatus(answer.status, answer.headers, answer.bodyText, context);
     const parsed = parseObject(answer.bodyText);
     if (parsed === undefined) throw invalidBody(answer.status, 'not a JSON object', context);
     const mapped = chat ? fromOllamaChat(parsed, body) : fromOllamaEmbed(parsed, body);
     if (mapped === undefined) throw invalidBody(answer.status, chat ? 'no message in the answer' : 'no embeddings in the answer', context);
-    return {
-      status: answer.status,
-      requestId: null,
-      bodyText: chat ? JSON.stringify(mapped.body) : '',
-      ...(chat ? {} : { vectors: decodeEmbeddings(mapped.body, inputCount(body)) }),
-      usage: mapped.usage,
-      latencyMs: Math.round(answer.latencyMs),
-    };
+    const fields = { status: answer.status, requestId: null, usage: mapped.usage, latencyMs: Math.round(answer.latencyMs), bodyBytes: answer.bodyBytes };
+    // Embeddings: the vectors are the one copy held (no float text serialised that nobody reads).
+    return chat ? { ...fields, bodyText: JSON.stringify(mapped.body) } : { ...fields, bodyText: '', vectors: decodeEmbeddings(mapped.body, inputCount(body)) };
   }
 
   /** Frees the model's memory now (`keep_alive: 0`): for the memory breaker and `--unload`. */

@@ -2,7 +2,7 @@
 import type { Endpoint } from '../input/record.js';
 import { type CallContext, classifyStatus, invalidBody, unsupportedEndpoint } from './classify.js';
 import { decodeEmbeddings } from './embeddings-answer.js';
-import { HttpClient, type HttpAnswer, type HttpTarget, joinUrl } from './http-client.js';
+import { HttpClient, type HttpAnswer, type HttpTarget, joinUrl, type ResponseAdmission } from './http-client.js';
 import type { EmbeddingEncoding, Provider, ProviderName, ProviderResponse, TokenUsage } from './provider.js';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -47,11 +47,11 @@ export class OpenAiProvider implements Provider {
     };
   }
 
-  async send(endpoint: Endpoint, body: Record<string, unknown>, signal: AbortSignal): Promise<ProviderResponse> {
+  async send(endpoint: Endpoint, body: Record<string, unknown>, signal: AbortSignal, admission?: ResponseAdmission): Promise<ProviderResponse> {
     if (endpoint === '/v1/messages') throw unsupportedEndpoint(this.name, endpoint);
     const target = this.targets[endpoint];
     const context: CallContext = { baseUrl: this.baseUrl, url: target.url, secrets: this.secrets };
-    const answer = await this.client.post(target, JSON.stringify(body), this.headers, signal, context);
+    const answer = await this.client.post(target, JSON.stringify(body), this.headers, signal, context, admission);
     return toProviderResponse(answer, context, endpoint === '/v1/embeddings' ? inputCount(body) : undefined);
   }
 
@@ -68,14 +68,15 @@ export function toProviderResponse(answer: HttpAnswer, context: CallContext, emb
   if (answer.status < 200 || answer.status >= 300) throw classifyStatus(answer.status, answer.headers, answer.bodyText, context, nowMs);
   const parsed = parseObject(answer.bodyText);
   if (parsed === undefined) throw invalidBody(answer.status, answer.bodyText.trim() === '' ? 'empty body' : 'not a JSON object', context);
-  return {
+  const common = {
     status: answer.status,
     requestId: requestIdOf(answer.headers),
-    bodyText: embeddings === undefined ? answer.bodyText : '',
-    ...(embeddings === undefined ? {} : { vectors: decodeEmbeddings(parsed, embeddings) }),
     usage: usageOf(parsed['usage']),
     latencyMs: Math.round(answer.latencyMs),
+    bodyBytes: answer.bodyBytes,
   };
+  // Chat answers keep their text exactly as received (it is what is stored); embeddings keep only their vectors.
+  return embeddings === undefined ? { ...common, bodyText: answer.bodyText } : { ...common, bodyText: '', vectors: decodeEmbeddings(parsed, embeddings) };
 }
 
 /** How many texts an embeddings body asks for. */

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { addRunOptions } from '../../../src/config/run-flags.js';
-import { defaultCheckpointPath, memoryThresholds, resolveRunOptions } from '../../../src/config/run-options.js';
+import { defaultCheckpointPath, inflightBytes, memoryThresholds, resolveRunOptions } from '../../../src/config/run-options.js';
 import { UsageError } from '../../../src/errors.js';
 
 const MB = 1024 * 1024;
@@ -98,5 +98,36 @@ describe('--max-tokens for OpenAI-compatible providers', () => {
     expect(parse().maxTokens).toBeUndefined();
     expect(parse('--max-tokens', '256').maxTokens).toBe(256);
     expect(() => parse('--max-tokens', '0')).toThrow(/Expected `--max-tokens` to be an integer >= 1, got `0`/);
+  });
+});
+
+describe('--max-inflight-bytes', () => {
+  afterEach(() => vi.unstubAllEnvs());
+  const resolve = (...flags: string[]) => {
+    const command = addRunOptions(new Command('cache'), false).exitOverride();
+    command.parse(['--input', 'in.jsonl', ...flags], { from: 'user' });
+    return resolveRunOptions(command, 'cache', {});
+  };
+
+  it.each<[string, number, number]>([
+    ['1.5 GB: half of what is left above the 100 MB baseline', 1.5 * GB, 718 * MB],
+    ['384 MB (a 512 MB container)', 384 * MB, 142 * MB],
+    ['153 MB (baseline + 60 MB)', 153 * MB, 26.5 * MB],
+    ['120 MB: the 16 MB floor', 120 * MB, 16 * MB],
+    ['40 MB: a quarter of --max-memory', 40 * MB, 10 * MB],
+  ])('defaults from --max-memory: %s', (_name, maxMemory, expected) => {
+    expect(inflightBytes(undefined, maxMemory)).toBe(expected);
+  });
+
+  it('takes the flag and MEMSAFE_MAX_INFLIGHT_BYTES', () => {
+    expect(resolve('--max-memory', '1GB', '--max-inflight-bytes', '64MB').maxInflightBytes).toBe(64 * MB);
+    vi.stubEnv('MEMSAFE_MAX_INFLIGHT_BYTES', '32MB');
+    expect(resolve('--max-memory', '1GB').maxInflightBytes).toBe(32 * MB);
+    expect(resolve('--max-memory', '1GB', '--max-inflight-bytes', '48MB').maxInflightBytes).toBe(48 * MB);
+  });
+
+  it('refuses more than --max-memory and what is not a size, naming the flag', () => {
+    expect(() => resolve('--max-memory', '200MB', '--max-inflight-bytes', '300MB')).toThrow(/Expected `--max-inflight-bytes` to be at most --max-memory \(209715200 bytes\), got `314572800` bytes/);
+    expect(() => resolve('--max-inflight-bytes', 'lots')).toThrow(/Expected `--max-inflight-bytes` to be a size like 64KB, 8MB or 1GB, got `lots`/);
   });
 });

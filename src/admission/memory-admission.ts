@@ -1,0 +1,110 @@
+// The run's memory admission in one object for the dispatcher and the packer: the in-flight budget, the learned
+// answer sizes, and the pack size they imply. Wiring: reserve after the concurrency gate and rate pacing, pass the
+// hook to Provider.send, observe the answer, release in `finally`.
+import type { Job } from '../input/record.js';
+import { InflightBudget, type InflightBudgetOptions, type Reservation } from './inflight-budget.js';
+import { packSizeFor } from './pack-size.js';
+import { responseAdmission, type ResponseAdmissionHook } from './response-admission.js';
+import { SizeEstimator, type SizeEstimatorSnapshot, type WireEncoding } from './size-estimator.js';
+
+export interface MemoryAdmissionOptions extends InflightBudgetOptions {
+  /** --max-response-bytes: no answer is assumed bigger than this. */
+  readonly maxResponseBytes: number;
+  /** --concurrency: before anything is learned each request is assumed to need its share of the budget. */
+  readonly concurrency: number;
+}
+
+export interface Admitted {
+  readonly reservation: Reservation;
+  /** Pass to Provider.send as its last argument. */
+  readonly hook: ResponseAdmissionHook;
+}
+
+/** A pack's answer may take this share of the whole budget, so two packs can be read at once. */
+const PACK_BUDGET_SHARE = 0.5;
+const MIN_DEFAULT_BODY = 64 * 1024;
+
+export class MemoryAdmission {
+  readonly budget: InflightBudget;
+  readonly sizes: SizeEstimator;
+  /** Embeddings dimension per model, as answers showed it. */
+  private readonly dimensions = new Map<string, number>();
+
+  constructor(options: MemoryAdmissionOptions) {
+    this.budget = new InflightBudget(options);
+    const share = Math.floor(this.budget.ceilingBytes() / Math.max(1, options.concurrency) / 3);
+    this.sizes = new SizeEstimator({ defaultBodyBytes: Math.min(options.maxResponseBytes, Math.max(MIN_DEFAULT_BODY, share)) });
+  }
+
+  /** Bytes to reserve for `job` before it is sent (clamped to the whole budget: an estimate is not a verdict). */
+  estimate(job: Job): number {
+    const model = modelOf(job);
+    const bytes = job.endpoint === '/v1/embeddings'
+      ? this.sizes.embeddingHeldBytes(model, textsOf(job), this.dimensionOf(job), encodingOf(job))
+      : this.sizes.heldBytes(job.endpoint, model);
+    return Math.min(bytes, this.budget.ceilingBytes());
+  }
+
+  /** Waits for room for `job` (the last wait before sending). Rejects with the signal's reason on abort. */
+  async admit(job: Job, signal: AbortSignal): Promise<Admitted> {
+    const reservation = await this.budget.reserve(this.estimate(job), signal);
+    return { reservation, hook: responseAdmission(reservation, { ceilingBytes: () => this.budget.ceilingBytes() }) };
+  }
+
+  /** Learns from a 2xx answer (its wire size); `dimension` for embeddings when the caller knows it. */
+  observe(job: Job, bodyBytes: number | undefined, dimension?: number): void {
+    if (bodyBytes === undefined) return;
+    const model = modelOf(job);
+    const embeddings = job.endpoint === '/v1/embeddings';
+    this.sizes.observe(job.endpoint, model, bodyBytes, embeddings ? textsOf(job) : undefined);
+    if (embeddings && dimension !== undefined) this.noteDimension(model, dimension);
+  }
+
+  /** The packer saw `model`'s vectors have `dimension` values (an answer accepted, or the checkpoint's vectors). */
+  noteDimension(model: string, dimension: number): void {
+    if (Number.isInteger(dimension) && dimension > 0) this.dimensions.set(model, dimension);
+  }
+
+  /** Embeddings texts per request for `model` so one answer fits half the budget with a margin; `maxPack` until the dimension is known. */
+  packSize(model: string, encoding: WireEncoding, maxPack: number, dimension = this.dimensions.get(model)): number {
+    if (dimension === undefined) return Math.max(1, Math.floor(maxPack));
+    const perText = this.sizes.embeddingBytesPerText(model, dimension, encoding);
+    return packSizeFor(dimension, encoding, this.budget.ceilingBytes() * PACK_BUDGET_SHARE, maxPack, perText);
+  }
+
+  /** Progress bar: bytes reserved now. */
+  get reservedBytes(): number {
+    return this.budget.reservedBytes;
+  }
+
+  /** Summary `memory.inflight_peak_bytes`. */
+  get peakBytes(): number {
+    return this.budget.peakBytes;
+  }
+
+  snapshot(): SizeEstimatorSnapshot {
+    return this.sizes.snapshot();
+  }
+
+  restore(snapshot: unknown): void {
+    this.sizes.restore(snapshot);
+  }
+
+  private dimensionOf(job: Job): number | undefined {
+    const asked = job.body['dimensions'];
+    return typeof asked === 'number' && asked > 0 ? asked : this.dimensions.get(modelOf(job));
+  }
+}
+
+function modelOf(job: Job): string {
+  return String(job.body['model'] ?? '');
+}
+
+function textsOf(job: Job): number {
+  const input = job.body['input'];
+  return Array.isArray(input) ? Math.max(1, input.length) : 1;
+}
+
+function encodingOf(job: Job): WireEncoding {
+  return job.body['encoding_format'] === 'base64' ? 'base64' : 'float';
+}
