@@ -3,6 +3,7 @@
 import type Database from 'better-sqlite3';
 import { FatalError } from '../errors.js';
 import type { Endpoint } from '../input/record.js';
+import { DONE_RECORD_COST_COLUMNS, hasCostSchema } from './cost-queries.js';
 
 /** Records of this endpoint store an embedding manifest (src/checkpoint/embedding-manifest.ts) as their body. */
 export const EMBEDDINGS_ENDPOINT: Endpoint = '/v1/embeddings';
@@ -23,6 +24,10 @@ export interface DoneRecord {
   readonly promptTokens: number | null;
   readonly completionTokens: number | null;
   readonly totalTokens: number | null;
+  /** The model the request was sent to; null before the cost schema (absent from hand-built records). */
+  readonly model?: string | null;
+  /** What this record cost the run that wrote it: 0 for a cache hit, null when unpriced or untracked. */
+  readonly costUsd?: number | null;
 }
 
 interface DoneRow {
@@ -40,13 +45,15 @@ interface DoneRow {
   prompt_tokens: number | null;
   completion_tokens: number | null;
   total_tokens: number | null;
+  model?: string | null;
+  cost_usd?: number | null;
 }
 
-function doneRecordsSql(where: string): string {
+function doneRecordsSql(where: string, extraColumns = ''): string {
   // INDEXED BY: without it SQLite picks records_status and sorts every done row in a temp B-tree.
   return `
   SELECT r.id, r.line, r.endpoint, r.cached, r.trimmed, r.attempts, r.latency_ms, r.hash,
-         p.status_code, p.request_id, p.body, p.prompt_tokens, p.completion_tokens, p.total_tokens
+         p.status_code, p.request_id, p.body, p.prompt_tokens, p.completion_tokens, p.total_tokens${extraColumns}
     FROM records AS r INDEXED BY records_line
     LEFT JOIN responses AS p ON p.hash = r.hash
    WHERE ${where}
@@ -54,12 +61,14 @@ function doneRecordsSql(where: string): string {
 }
 
 export const DONE_RECORDS_SQL = doneRecordsSql("r.status = 'done'");
+/** The same with each record's model and cost (checkpoints with the cost schema). */
+export const DONE_RECORDS_COST_SQL = doneRecordsSql("r.status = 'done'", DONE_RECORD_COST_COLUMNS);
 /** Done embeddings records only, in input line order (the rows of a .npy export). */
 export const DONE_EMBEDDINGS_SQL = doneRecordsSql(`r.status = 'done' AND r.endpoint = '${EMBEDDINGS_ENDPOINT}'`);
 
 /** Done records in input line order, one row in memory at a time. */
 export function iterateDoneRecords(db: Database.Database): Generator<DoneRecord, void, undefined> {
-  return iterateDone(db.prepare(DONE_RECORDS_SQL));
+  return iterateDone(db.prepare(hasCostSchema(db) ? DONE_RECORDS_COST_SQL : DONE_RECORDS_SQL));
 }
 
 /** Done embeddings records in input line order; chat records of a mixed checkpoint are left out. */
@@ -91,6 +100,8 @@ function* iterateDone(statement: Database.Statement): Generator<DoneRecord, void
       promptTokens: row.prompt_tokens,
       completionTokens: row.completion_tokens,
       totalTokens: row.total_tokens,
+      model: row.model ?? null,
+      costUsd: row.cost_usd ?? null,
     };
   }
 }

@@ -1,5 +1,6 @@
 // What a run hands the checkpoint to commit for one record (or one embedding vector), and the answer it stores.
 import type { Endpoint } from '../input/record.js';
+import type { RecordCost } from './cost-store.js';
 
 /** Token counts as stored with an answer; null where the server did not say. */
 export interface StoredUsage {
@@ -31,6 +32,8 @@ export interface DoneOutcome {
   readonly cached: boolean;
   readonly attempts: number;
   readonly trimmed: boolean;
+  /** Model, tokens and cost of the record (written to its cost columns and to run_costs). */
+  readonly cost?: RecordCost;
 }
 
 export interface FailedOutcome {

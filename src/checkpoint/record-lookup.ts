@@ -1,6 +1,12 @@
 // The per-batch reads of a run: what the checkpoint already knows about a batch's ids, request hashes and vectors.
 import type Database from 'better-sqlite3';
 
+/** Token counts stored with a cached answer. */
+export interface CachedUsage {
+  readonly promptTokens: number | null;
+  readonly completionTokens: number | null;
+}
+
 export interface StoredRecord {
   readonly id: string;
   readonly line: number;
@@ -52,6 +58,16 @@ export class RecordLookup {
       hashes,
       (list) => `SELECT hash, created_at AS createdAt FROM responses WHERE hash IN (${list})`,
       (row) => [row.hash, row.createdAt],
+    );
+  }
+
+  /** Stored token usage of these request hashes: what a cache hit would have cost (counted as saved). */
+  cachedUsage(hashes: readonly string[]): Map<string, CachedUsage> {
+    return this.lookupIn<CachedUsage & { hash: string }, CachedUsage>(
+      'responses-usage',
+      hashes,
+      (list) => `SELECT hash, prompt_tokens AS promptTokens, completion_tokens AS completionTokens FROM responses WHERE hash IN (${list})`,
+      (row) => [row.hash, { promptTokens: row.promptTokens, completionTokens: row.completionTokens }],
     );
   }
 

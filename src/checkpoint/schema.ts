@@ -130,6 +130,28 @@ export const MIGRATIONS: readonly string[] = [
   INSERT INTO vector_models (model, dim) SELECT model, min(dim) FROM vectors GROUP BY model;
   DROP INDEX vectors_model_dim;
   `,
+  `
+  -- Tokens and cost per record and model (issue 13). A NULL model: written before this schema (status counts
+  -- such records as untracked); a model with a NULL cost_usd: unpriced (or an answer without usage).
+  ALTER TABLE records ADD COLUMN model TEXT;
+  ALTER TABLE records ADD COLUMN prompt_tokens INTEGER;
+  ALTER TABLE records ADD COLUMN completion_tokens INTEGER;
+  -- What the answer costs at the run's prices, USD; records.cached says whether this run paid it (cache hit: no).
+  ALTER TABLE records ADD COLUMN cost_usd REAL;
+  -- Spend per run and model, added to at each commit: it survives records rewritten by later runs (refreshes,
+  -- retries), so status can say what each run and the whole checkpoint cost.
+  CREATE TABLE run_costs (
+    run_id            INTEGER NOT NULL,
+    model             TEXT NOT NULL,
+    requests          INTEGER NOT NULL DEFAULT 0,  -- answers paid for (API calls that succeeded)
+    cache_hits        INTEGER NOT NULL DEFAULT 0,
+    prompt_tokens     INTEGER NOT NULL DEFAULT 0,  -- paid tokens only
+    completion_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd          REAL,                        -- NULL: unpriced
+    saved_usd         REAL,                        -- what the cache hits would have cost
+    PRIMARY KEY (run_id, model)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

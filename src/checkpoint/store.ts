@@ -5,7 +5,7 @@ import { acquireLock, releaseLock } from './lock.js';
 import { type LearnedState, readLearnedState, writeLearnedState } from './learned-state.js';
 import { openCheckpoint } from './open.js';
 import type { Outcome } from './outcome.js';
-import { RecordLookup, type StoredRecord } from './record-lookup.js';
+import { type CachedUsage, RecordLookup, type StoredRecord } from './record-lookup.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import { type MemorySample, type RunCounters, type RunEnd, RunLog, type RunStart } from './run-log.js';
 
@@ -19,7 +19,8 @@ export type {
   StoredUsage,
   VectorOutcome,
 } from './outcome.js';
-export type { StoredRecord } from './record-lookup.js';
+export type { CachedUsage, StoredRecord } from './record-lookup.js';
+export type { RecordCost } from './cost-store.js';
 export type { MemorySample, RunCounters, RunEnd, RunStart } from './run-log.js';
 
 export class CheckpointStore {
@@ -65,6 +66,11 @@ export class CheckpointStore {
   /** Fetch times of stored responses for these request hashes (the response cache). */
   cachedResponses(hashes: readonly string[]): Map<string, number> {
     return this.lookups.cachedResponses(hashes);
+  }
+
+  /** Stored token usage of these request hashes (what a cache hit saved). */
+  cachedUsage(hashes: readonly string[]): Map<string, CachedUsage> {
+    return this.lookups.cachedUsage(hashes);
   }
 
   /** Which of these vector keys are stored, with their dimension. */

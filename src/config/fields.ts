@@ -1,6 +1,7 @@
 // Option fields: each turns the text a user typed into a value, or says what it expected.
 // Used with validateOptions() so every bad option is reported the same way, naming flag, value and expectation.
 import { z } from 'zod';
+import { parseModelList } from '../input/fan-out.js';
 import { parseShard } from '../input/shard.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -56,6 +57,15 @@ export const fields = {
       return colon > 0 && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) ? ([name, value] as const) : undefined;
     }),
   shard: () => field('K/N with 0 <= K < N, like 0/4', parseShard),
+  /** Distinct model names separated by commas (--models). */
+  models: () => field('a comma-separated list of distinct model names like gpt-4o,claude-sonnet-4-5', parseModelList),
+  /** US dollars above zero, `$` allowed (--max-cost). */
+  usd: () =>
+    field('an amount in US dollars above zero like 5 or 12.50', (raw) => {
+      const text = raw.trim().replace(/^\$/, '');
+      const value = Number(text);
+      return /^\d+(\.\d+)?$/.test(text) && Number.isFinite(value) && value > 0 ? value : undefined;
+    }),
   text: () => field('a non-empty value', (raw) => (raw.trim() === '' ? undefined : raw)),
   url: () =>
     field('an http(s) URL like http://127.0.0.1:8000/v1', (raw) => {

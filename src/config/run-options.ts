@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import type { Mode } from '../input/record.js';
 import type { Shard } from '../input/shard.js';
+import { publicRoute, type Route } from '../routing/route.js';
+import { loadRoutes } from '../routing/routes-file.js';
 import { detectMemoryLimit, type MemoryLimit } from '../system/memory-limit.js';
 import { ANTHROPIC_DEFAULT_MAX_TOKENS } from '../provider/anthropic-defaults.js';
 import { fields } from './fields.js';
@@ -24,6 +26,10 @@ const schema = z.object({
   provider: fields.choice(PROVIDERS),
   baseUrl: optional(fields.url()),
   model: optional(fields.text()),
+  models: optional(fields.models()),
+  routes: optional(fields.text()),
+  prices: optional(fields.text()),
+  maxCost: optional(fields.usd()),
   header: z.array(fields.header()).optional(),
   concurrency: fields.integer(1, 10_000),
   batchSize: fields.integer(1, 10_000),
@@ -71,6 +77,13 @@ export interface RunOptions {
   readonly baseUrl: string | undefined;
   readonly apiKey: string | undefined;
   readonly model: string | undefined;
+  /** --models: each record is sent to each model as its own record `<id>@<model>`. */
+  readonly models: readonly string[] | undefined;
+  /** --routes, resolved (keys read from the environment); undefined: the flags form one implicit route. */
+  readonly routes: readonly Route[] | undefined;
+  readonly routesFile: string | undefined;
+  readonly pricesFile: string | undefined;
+  readonly maxCostUsd: number | undefined;
   readonly headers: readonly (readonly [string, string])[];
   readonly concurrency: number;
   readonly batchSize: number;
@@ -139,6 +152,11 @@ export function resolveRunOptions(command: Command, fixedMode: Mode | undefined,
     baseUrl,
     apiKey,
     model: raw.model,
+    models: raw.models,
+    routes: raw.routes === undefined ? undefined : loadRoutes(raw.routes, { concurrency: raw.concurrency, rpm: raw.rpm, tpm: raw.tpm, maxTokens: raw.maxTokens, headers }, environment),
+    routesFile: raw.routes,
+    pricesFile: raw.prices,
+    maxCostUsd: raw.maxCost,
     headers,
     concurrency: raw.concurrency,
     batchSize,
@@ -269,6 +287,12 @@ function nonEmpty(value: string | undefined): string | undefined {
 
 /** Options as stored in the checkpoint's runs table: everything but secrets and header values. */
 export function publicOptions(options: RunOptions): Record<string, unknown> {
-  const { apiKey: _apiKey, headers, memoryLimit, ...rest } = options;
-  return { ...rest, headers: headers.map(([name]) => `${name}: [redacted]`), memoryLimit: memoryLimit.bytes, apiKey: options.apiKey === undefined ? null : '[set]' };
+  const { apiKey: _apiKey, headers, memoryLimit, routes, ...rest } = options;
+  return {
+    ...rest,
+    headers: headers.map(([name]) => `${name}: [redacted]`),
+    memoryLimit: memoryLimit.bytes,
+    apiKey: options.apiKey === undefined ? null : '[set]',
+    routes: routes === undefined ? null : routes.map(publicRoute),
+  };
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../src/checkpoint/schema.js';
 import { runCli } from '../helpers/cli.js';
 import { query } from '../helpers/checkpoint.js';
 import { type FaultServer, startFaultServer } from '../helpers/fault-server.js';
@@ -19,9 +20,11 @@ const args = (input: string, db: string, url: string) => [
 const writeTexts = (file: string, count: number) =>
   fs.writeFileSync(file, `${Array.from({ length: count }, (_, i) => JSON.stringify({ id: `t${i}`, text: `text ${i}` })).join('\n')}\n`);
 
-/** Schema 3 only added vector_models and dropped vectors_model_dim: undoing that leaves what schema 2 wrote. */
+/** Schema 3 only added vector_models and dropped vectors_model_dim, the cost schema only added columns and run_costs: undoing that leaves what schema 2 wrote. */
 function downgradeToSchemaTwo(file: string): void {
   const db = new Database(file);
+  db.exec('DROP TABLE run_costs; ALTER TABLE records DROP COLUMN model; ALTER TABLE records DROP COLUMN prompt_tokens;');
+  db.exec('ALTER TABLE records DROP COLUMN completion_tokens; ALTER TABLE records DROP COLUMN cost_usd;');
   db.exec('CREATE INDEX vectors_model_dim ON vectors(model, dim); DROP TABLE vector_models; PRAGMA user_version = 2;');
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
@@ -53,7 +56,7 @@ describe('checkpoint from schema 2', () => {
     const sent = server.requests.slice(before).flatMap(texts);
     expect(sent.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `text ${i + 40}`).sort());
 
-    expect(query<{ user_version: number }>(db, 'PRAGMA user_version')[0]?.user_version).toBe(3);
+    expect(query<{ user_version: number }>(db, 'PRAGMA user_version')[0]?.user_version).toBe(MIGRATIONS.length);
     expect(query(db, 'SELECT model, dim FROM vector_models')).toEqual([{ model: 'embed-test', dim }]);
     expect(query(db, "SELECT name FROM sqlite_master WHERE name = 'vectors_model_dim'")).toEqual([]);
     const after = await runCli(['status', '--db', db, '--json']);

@@ -190,10 +190,10 @@ describe('memsafe export', () => {
     expect(result.stderr).toContain(`wrote 6 records to ${out}`);
     expect(fs.statSync(out).mode & 0o777).toBe(0o600);
     const rows = zlib.gunzipSync(fs.readFileSync(out)).toString('utf8').split('\r\n');
-    expect(rows[0]).toBe('id,line,status,content,prompt_tokens,completion_tokens,cached,trimmed');
+    expect(rows[0]).toBe('id,line,status,content,prompt_tokens,completion_tokens,cached,trimmed,model,cost_usd');
     expect(rows.slice(1, -1).map((row) => row.split(',')[0])).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'b3']);
-    expect(rows[2]).toBe('a2,2,done,"two\nlines",5,7,true,false');
-    expect(rows[3]).toBe('a3,3,done,"three, ""quoted""",5,7,false,false');
+    expect(rows[2]).toBe('a2,2,done,"two\nlines",5,7,true,false,,');
+    expect(rows[3]).toBe('a3,3,done,"three, ""quoted""",5,7,false,false,,');
   });
 
   it('ends cleanly when the reader closes the pipe early', async () => {

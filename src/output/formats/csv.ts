@@ -22,7 +22,8 @@ export function csvLine(values: readonly CsvValue[]): string {
 }
 
 export const csvRecordRows: RowFormat<DoneRecord> = {
-  header: () => csvLine(['id', 'line', 'status', 'content', 'prompt_tokens', 'completion_tokens', 'cached', 'trimmed']),
+  // model and cost_usd come last: columns are only ever added at the end, so positional readers keep working.
+  header: () => csvLine(['id', 'line', 'status', 'content', 'prompt_tokens', 'completion_tokens', 'cached', 'trimmed', 'model', 'cost_usd']),
   row(record) {
     const answer = chatAnswer(record);
     return csvLine([
@@ -34,6 +35,8 @@ export const csvRecordRows: RowFormat<DoneRecord> = {
       answer.completionTokens,
       record.cached,
       record.trimmed,
+      record.model ?? null,
+      record.costUsd ?? null,
     ]);
   },
 };

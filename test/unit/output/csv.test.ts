@@ -44,15 +44,20 @@ const source = { checkpoint: '/tmp/c.db' };
 
 describe('csv rows', () => {
   it('writes the header and a done record with multi-line content quoted', () => {
-    expect(csvRecordRows.header?.()).toBe('id,line,status,content,prompt_tokens,completion_tokens,cached,trimmed\r\n');
+    expect(csvRecordRows.header?.()).toBe('id,line,status,content,prompt_tokens,completion_tokens,cached,trimmed,model,cost_usd\r\n');
     expect(csvRecordRows.row(record, source)).toBe(
-      '"id,with ""quotes""",3,done,"line one\nline two, ""quoted""",5,7,true,false\r\n',
+      '"id,with ""quotes""",3,done,"line one\nline two, ""quoted""",5,7,true,false,,\r\n',
     );
+  });
+
+  it('ends a row with the model and what the record cost, empty when unpriced or untracked', () => {
+    expect(csvRecordRows.row({ ...record, id: 'p', model: 'gpt-4o', costUsd: 0.00125 }, source)).toMatch(/,true,false,gpt-4o,0\.00125\r\n$/);
+    expect(csvRecordRows.row({ ...record, id: 'u', model: 'llama3', costUsd: null }, source)).toMatch(/,true,false,llama3,\r\n$/);
   });
 
   it('leaves content and tokens empty when the answer has none', () => {
     const embedding = { ...record, id: 'e', body: JSON.stringify({ data: [{ embedding: [0.1] }] }), promptTokens: null, completionTokens: null };
-    expect(csvRecordRows.row(embedding, source)).toBe('e,3,done,,,,true,false\r\n');
+    expect(csvRecordRows.row(embedding, source)).toBe('e,3,done,,,,true,false,,\r\n');
   });
 
   it('writes failed lines with their own columns', () => {

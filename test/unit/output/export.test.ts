@@ -102,11 +102,11 @@ describe('exportCheckpoints', () => {
     await exportCheckpoints(options({ checkpoints: [first, second], format: 'csv' }), stdout);
     expect(stdout.text).toBe(
       [
-        'id,line,status,content,prompt_tokens,completion_tokens,cached,trimmed',
-        'a1,1,done,answer a1,5,7,true,false',
-        'a3,3,done,answer a3,5,7,false,false',
-        'b1,1,done,answer b1,5,7,true,false',
-        'b3,3,done,answer b3,5,7,false,false',
+        'id,line,status,content,prompt_tokens,completion_tokens,cached,trimmed,model,cost_usd',
+        'a1,1,done,answer a1,5,7,true,false,,',
+        'a3,3,done,answer a3,5,7,false,false,,',
+        'b1,1,done,answer b1,5,7,true,false,,',
+        'b3,3,done,answer b3,5,7,false,false,,',
         '',
       ].join('\r\n'),
     );
