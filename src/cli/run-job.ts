@@ -6,6 +6,7 @@ import type { Mode } from '../input/record.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import type { InputSource } from '../input/open-input.js';
 import type { NormalizeOptions } from '../input/normalize.js';
+import type { RouteTarget } from '../engine/route-pools.js';
 import type { Provider } from '../provider/provider.js';
 import type { RunLogger } from '../ui/logger.js';
 import type { createProgress } from '../ui/progress.js';
@@ -29,23 +30,30 @@ export async function runJob(command: Command, fixedMode: Mode | undefined): Pro
     import('../ui/summary.js'),
     import('../redact.js'),
   ]);
-  const secrets = [options.apiKey, ...options.headers.map(([, value]) => value)].filter((value): value is string => value !== undefined);
+  const { routeSecrets } = await import('../routing/route.js');
+  const secrets = [options.apiKey, ...options.headers.map(([, value]) => value), ...routeSecrets(options.routes ?? [])].filter(
+    (value): value is string => value !== undefined,
+  );
   const redact = secretRedactor(secrets);
   const log = createLogger({ level: options.logLevel, file: options.logFile, secrets, json: options.json });
   try {
     const [{ openInput }, { loadTokenCounter }] = await Promise.all([import('../input/open-input.js'), import('../input/tokens.js')]);
     const { defaultModelFor } = await import('../provider/create-provider.js');
     // guards: embedding packs count tokens with the tokenizer whenever it is loaded for a token limit.
-    const exactTokens = options.dryRun || options.tpm !== undefined || options.maxContextTokens !== undefined || options.maxBatchTokens !== undefined;
+    const exactTokens =
+      options.dryRun || options.tpm !== undefined || options.maxContextTokens !== undefined || options.maxBatchTokens !== undefined || options.maxCostUsd !== undefined;
+    const anthropicRoute = options.provider === 'anthropic' || (options.routes ?? []).some((route) => route.provider === 'anthropic');
     const normalise = {
       mode: options.mode,
-      model: options.model ?? defaultModelFor(options.provider),
+      model: options.model ?? options.models?.[0] ?? defaultModelFor(options.provider),
       maxContextTokens: options.maxContextTokens,
       textField: options.textField,
       tokenCounter: await loadTokenCounter(exactTokens),
-      maxTokens: options.maxTokens,
-      anthropicLines: options.provider === 'anthropic' ? ('send' as const) : ('refuse' as const),
+      // With --routes each route fills its own max_tokens (routing/route-job.ts).
+      maxTokens: options.routes === undefined ? options.maxTokens : undefined,
+      anthropicLines: anthropicRoute ? ('send' as const) : ('refuse' as const),
     };
+    if (!options.dryRun) await preflight(options, normalise);
     const input = openInput(options.input, { maxLineBytes: options.maxLineBytes });
     if (options.dryRun) {
       const { dryRun } = await import('../engine/dry-run.js');
@@ -77,15 +85,17 @@ async function execute(
   normalise: NormalizeOptions,
   tools: Tools,
 ): Promise<number> {
-  const [checkpoint, { createProvider }, { Engine }, v8] = await Promise.all([
+  const [checkpoint, { openTargets, closeTargets }, { Engine }, { CostTracker }, { PriceBook }, v8] = await Promise.all([
     import('../checkpoint/store.js'),
-    import('../provider/create-provider.js'),
+    import('./run-targets.js'),
     import('../engine/engine.js'),
+    import('../cost/cost-tracker.js'),
+    import('../cost/price-table.js'),
     import('node:v8'),
   ]);
   const logger = tools.log.logger;
   let store: CheckpointStore | undefined;
-  let provider: Provider | undefined;
+  let targets: RouteTarget[] = [];
   const signals = watchStopSignals((name, hard) =>
     logger.warn({ signal: name }, hard ? `${name} again: aborting requests in flight` : `${name}: finishing requests in flight, then stopping (${name} again to abort)`),
   );
@@ -96,21 +106,10 @@ async function execute(
   try {
     store = checkpoint.CheckpointStore.open(options.db);
     store.lock();
-    provider = await createProvider({
-      provider: options.provider,
-      baseUrl: options.baseUrl,
-      apiKey: options.apiKey,
-      headers: options.headers,
-      timeoutMs: options.timeoutMs,
-      maxResponseBytes: options.maxResponseBytes,
-      // undici waits one event-loop turn before reusing a socket that just answered; spare sockets let the
-      // replacement request go out at once instead of after every answer of the burst has been handled.
-      connections: 2 * options.concurrency,
-      keepAlive: options.keepAlive,
-      maxTokens: options.maxTokens,
-      mock: { latencyMs: options.mock.latencyMs, failRate: options.mock.failRate, ...(options.mock.responseBytes === undefined ? {} : { responseBytes: options.mock.responseBytes }) },
-    });
-    logger.info({ input: options.input, checkpoint: options.db, provider: provider.name, baseUrl: provider.baseUrl, mode: options.mode }, 'run started');
+    const cost = new CostTracker({ prices: PriceBook.load(options.pricesFile), maxCostUsd: options.maxCostUsd });
+    targets = await openTargets(options);
+    const servers = targets.map(({ provider }) => `${provider.name} ${provider.baseUrl}`);
+    logger.info({ input: options.input, checkpoint: options.db, servers, mode: options.mode }, 'run started');
     const progress = tools.createProgress({
       stream: process.stderr,
       tty: process.stderr.isTTY === true,
@@ -124,7 +123,8 @@ async function execute(
         options,
         store,
         input,
-        provider,
+        targets,
+        cost,
         normalise,
         logger,
         redact: tools.redact,
@@ -134,7 +134,7 @@ async function execute(
         recordedOptions: publicOptions(options),
         previousEnd: workerRestartReason(),
         onProgress: (snapshot) => {
-          progress.update({ ...snapshot, done: snapshot.done - snapshot.cached });
+          progress.update({ ...snapshot, done: snapshot.done - snapshot.cached, spent: cost.progressText() });
           if (Date.now() - lastMemoryReport >= 1000) {
             lastMemoryReport = Date.now();
             tellSupervisor({ type: 'memory', rss: snapshot.rssBytes });
@@ -145,9 +145,9 @@ async function execute(
     );
     const result = await engine.execute();
     progress.stop();
-    if (options.unload || result.stopReason === 'breaker') await unloadModels(provider, result.models, logger);
+    if (options.unload || result.stopReason === 'breaker') for (const { provider } of targets) await unloadModels(provider, result.models, logger);
     const error: MemsafeError | undefined = result.error;
-    const summary = tools.buildSummary(result, options, tools.redact);
+    const summary = { ...tools.buildSummary(result, options, tools.redact), cost: cost.summary() };
     try {
       store.finishRun(result.run, {
         status: result.status,
@@ -182,7 +182,7 @@ async function execute(
     process.off('disconnect', onDisconnect);
     signals.dispose();
     input.close();
-    await provider?.close().catch(() => undefined);
+    await closeTargets(targets);
     store?.close();
   }
 }
@@ -198,6 +198,34 @@ async function unloadModels(provider: Provider, models: readonly string[], logge
     } catch (error) {
       logger.warn({ model, baseUrl: provider.baseUrl }, `could not unload ${model}: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+}
+
+/**
+ * With --routes or --max-cost, a line whose model has no route (or no price) must stop the run before anything is
+ * sent: one read of the whole input first (a file can be read twice; stdin is checked as it streams instead).
+ */
+async function preflight(options: RunOptions, normalise: NormalizeOptions): Promise<void> {
+  if ((options.routes === undefined && options.maxCostUsd === undefined) || options.input === '-') return;
+  const [{ openInput }, { readRecords }, { recordExpansion }, { Router }, { runRoutes }, { CostTracker }, { PriceBook }] = await Promise.all([
+    import('../input/open-input.js'),
+    import('../engine/record-reader.js'),
+    import('../engine/record-expansion.js'),
+    import('../routing/router.js'),
+    import('./run-targets.js'),
+    import('../cost/cost-tracker.js'),
+    import('../cost/price-table.js'),
+  ]);
+  const cost = new CostTracker({ prices: PriceBook.load(options.pricesFile), maxCostUsd: options.maxCostUsd });
+  const router = options.routes === undefined ? undefined : new Router(runRoutes(options));
+  const input = openInput(options.input, { maxLineBytes: options.maxLineBytes });
+  try {
+    const expand = recordExpansion({ models: options.models, router, cost });
+    for await (const _record of readRecords(input, normalise, { shard: options.shard, limit: options.limit, expand })) {
+      // expand() throws RouteNotFoundError / UnpricedModelError (exit 2) at the first line it cannot serve
+    }
+  } finally {
+    input.close();
   }
 }
 

@@ -6,7 +6,8 @@ import type { RunOptions } from '../config/run-options.js';
 import type { MemsafeError } from '../errors.js';
 import type { InputSource } from '../input/open-input.js';
 import type { NormalizeOptions } from '../input/normalize.js';
-import type { Provider } from '../provider/provider.js';
+import type { CostTracker } from '../cost/cost-tracker.js';
+import type { RouteTarget } from './route-pools.js';
 import type { GovernorState } from './governor.js';
 import type { StopSignals } from './stops/signal-stop.js';
 import type { StopReason } from './stops/stop-control.js';
@@ -31,7 +32,10 @@ export interface EngineParts {
   readonly options: RunOptions;
   readonly store: CheckpointStore;
   readonly input: InputSource;
-  readonly provider: Provider;
+  /** One per route (the flags form one implicit route): its provider and limits. */
+  readonly targets: readonly RouteTarget[];
+  /** Prices every answer; with --max-cost also reserves before each request. */
+  readonly cost: CostTracker;
   readonly normalise: NormalizeOptions;
   readonly logger: Logger;
   readonly onProgress?: (snapshot: EngineSnapshot) => void;

@@ -5,19 +5,22 @@ import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { MemoryAdmission } from '../admission/memory-admission.js';
 import { startingConcurrency } from '../admission/restart-start.js';
 import { checkpointFailure } from '../checkpoint/sqlite-failure.js';
+import { spendLayer } from '../cost/spend-layer.js';
 import type { Outcome } from '../checkpoint/store.js';
 import type { Job, ParsedLine } from '../input/record.js';
-import { AdaptiveConcurrency, ConcurrencyGate } from './adaptive-concurrency.js';
+import type { Provider } from '../provider/provider.js';
 import { CommitBuffer } from './commit-buffer.js';
 import { admissionLayer } from './dispatch/admission-layer.js';
 import { InflightDedup } from './dispatch/inflight-dedup.js';
-import { Dispatcher } from './dispatcher.js';
+import { notSentError } from './dispatch/not-sent.js';
+import type { ProviderRequest } from './dispatch/request.js';
 import { EmbeddingPacker } from './embeddings/packer.js';
 import type { EngineControl, EngineParts, EngineResult, EngineSnapshot } from './engine-types.js';
 import { IntakePlanner } from './intake-planner.js';
 import { LearnedStateWriter } from './learned-state-writer.js';
 import { MemoryControl } from './memory-control.js';
-import { ServerPause, TokenBucket } from './rate-limit.js';
+import { RoutePools } from './route-pools.js';
+import { recordExpansion } from './record-expansion.js';
 import { readRecords } from './record-reader.js';
 import { runOutcome } from './run-outcome.js';
 import { RunStats } from './run-stats.js';
@@ -41,13 +44,11 @@ export class Engine {
   private readonly stops = new StopControl();
   private readonly fatal: FatalStop;
   private readonly tracker: WorkTracker;
-  private readonly concurrency: AdaptiveConcurrency;
-  private readonly gate: ConcurrencyGate;
+  private readonly pools: RoutePools;
   private readonly memory: MemoryControl;
   private readonly admission: MemoryAdmission;
   private readonly learned: LearnedStateWriter;
   private readonly buffer: CommitBuffer;
-  private readonly dispatcher: Dispatcher;
   private readonly dedup = new InflightDedup();
   private readonly models = new Set<string>();
   private run = 0;
@@ -76,13 +77,34 @@ export class Engine {
     // A fresh worker starts from what the last one learned (lower after an OOM kill), not at the ceiling.
     const learned = parts.store.readLearned();
     this.admission.restore(learned?.sizes);
-    this.concurrency = new AdaptiveConcurrency({ ceiling: o.concurrency, initial: startingConcurrency(o.concurrency, learned?.concurrency, parts.previousEnd) });
-    this.learned = new LearnedStateWriter(parts.store, this.concurrency, this.admission);
-    this.gate = new ConcurrencyGate(this.concurrency);
+    const totalCeiling = parts.targets.reduce((sum, target) => sum + target.route.concurrency, 0);
+    this.pools = new RoutePools({
+      targets: parts.targets,
+      maxRetries: o.maxRetries,
+      counters: this.stats,
+      requests: this.stops.requestsSignal,
+      stopping: this.stops.stoppingSignal,
+      // The learned total is shared out in proportion to each route's ceiling.
+      startingConcurrency: (ceiling) =>
+        startingConcurrency(ceiling, learned?.concurrency === undefined ? undefined : Math.ceil((learned.concurrency * ceiling) / totalCeiling), parts.previousEnd),
+      innerLayers: (route) => [
+        spendLayer({
+          tracker: parts.cost,
+          fallbackMaxTokens: () => route.maxTokens,
+          exhausted: (reason) => {
+            this.stops.stop('budget', reason);
+            return notSentError(this.stops.stoppingSignal);
+          },
+        }),
+        admissionLayer(this.admission, this.stops.stoppingSignal),
+      ],
+      onRetry: (request, error, attempt, delayMs) =>
+        parts.logger.debug({ endpoint: request.endpoint, code: error.code, attempt, delayMs }, `retrying: ${parts.redact(error.message)}`),
+    });
+    this.learned = new LearnedStateWriter(parts.store, this.pools, this.admission);
     this.memory = new MemoryControl({
-      limits: { warnBytes: o.warnMemoryBytes, maxBytes: o.maxMemoryBytes, batchSize: o.batchSize, minBatchSize: o.minBatchSize, concurrency: o.concurrency },
-      concurrency: this.concurrency,
-      gate: this.gate,
+      limits: { warnBytes: o.warnMemoryBytes, maxBytes: o.maxMemoryBytes, batchSize: o.batchSize, minBatchSize: o.minBatchSize, concurrency: totalCeiling },
+      pools: this.pools,
       logger: parts.logger,
       gc: parts.gc,
       setYoungGenerationGrowth: parts.setYoungGenerationGrowth,
@@ -93,21 +115,6 @@ export class Engine {
       (outcomes) => this.write(outcomes),
       () => this.memory.batchSize(),
     );
-    this.dispatcher = new Dispatcher({
-      provider: parts.provider,
-      maxRetries: o.maxRetries,
-      gate: this.gate,
-      concurrency: this.concurrency,
-      pause: new ServerPause(),
-      rpm: o.rpm === undefined ? undefined : new TokenBucket(o.rpm),
-      tpm: o.tpm === undefined ? undefined : new TokenBucket(o.tpm),
-      counters: this.stats,
-      requests: this.stops.requestsSignal,
-      stopping: this.stops.stoppingSignal,
-      innerLayers: [admissionLayer(this.admission, this.stops.stoppingSignal)],
-      onRetry: (request, error, attempt, delayMs) =>
-        parts.logger.debug({ endpoint: request.endpoint, code: error.code, attempt, delayMs }, `retrying: ${parts.redact(error.message)}`),
-    });
   }
 
   async execute(): Promise<EngineResult> {
@@ -162,14 +169,14 @@ export class Engine {
 
   /** The stages that need the run's id: planner, settler, breaker, packer. */
   private assembleStages(): void {
-    const { options: o, store, provider, logger, redact } = this.parts;
+    const { options: o, store, logger, redact, cost } = this.parts;
     this.planner = new IntakePlanner(store, { run: this.run, retryFailed: o.retryFailed, refreshOlderThanMs: o.refreshOlderThanMs });
-    const server = { name: provider.name, baseUrl: provider.baseUrl };
-    this.settler = new Settler({ buffer: this.buffer, stats: this.stats, planner: this.planner, fatal: this.fatal, server, logger, redact });
+    const serverOf = (job: Pick<Job, 'line' | 'body'>) => identity(this.pools.forJob(job).provider);
+    this.settler = new Settler({ buffer: this.buffer, stats: this.stats, planner: this.planner, fatal: this.fatal, serverOf, cost, logger, redact });
     this.breaker = new Breaker({
       options: o,
       memory: this.memory,
-      gate: this.gate,
+      gate: this.pools,
       tracker: this.tracker,
       stops: this.stops,
       stats: this.stats,
@@ -180,9 +187,12 @@ export class Engine {
     });
     if (o.mode !== 'embeddings') return;
     // base64 only when both the run and the provider allow it (Ollama's /api/embed has no encoding_format).
-    const packEncoding = o.embeddingEncoding === 'base64' ? provider.embeddingEncoding : 'float';
+    const primary = this.pools.primary.provider;
+    const packEncoding = o.embeddingEncoding === 'base64' ? primary.embeddingEncoding : 'float';
+    // A pack goes to the pool of its model (every text of a pack asks for the same model).
+    const dispatcher = { send: (request: ProviderRequest) => this.pools.forJob({ line: 0, body: request.body }).dispatcher.send(request) };
     this.packer = new EmbeddingPacker(
-      { vectors: store, dispatcher: this.dispatcher, buffer: this.buffer, settler: this.settler, tracker: this.tracker, stops: this.stops, server },
+      { vectors: store, dispatcher, buffer: this.buffer, settler: this.settler, tracker: this.tracker, stops: this.stops, server: identity(primary) },
       {
         // Texts per request: the governor's batch, fewer once the dimension shows one answer would not fit the budget.
         packSize: (model) => Math.min(this.memory.batchSize(), this.admission.packSize(model, packEncoding, this.memory.batchSize())),
@@ -200,7 +210,8 @@ export class Engine {
   private async readAll(): Promise<void> {
     const { input, normalise, options } = this.parts;
     let batch: ParsedLine[] = [];
-    for await (const parsed of readRecords(input, normalise, { shard: options.shard, limit: options.limit })) {
+    const expand = recordExpansion({ models: options.models, router: options.routes === undefined ? undefined : this.pools.router, cost: this.parts.cost });
+    for await (const parsed of readRecords(input, normalise, { shard: options.shard, limit: options.limit, expand })) {
       if (this.stops.stopping) break;
       batch.push(parsed);
       this.stats.recordsRead++;
@@ -218,9 +229,13 @@ export class Engine {
     if (this.memory.check() === 'BREAKER') await this.breaker.trip();
     if (this.stops.stopping) return; // not committed: the next run reads these lines again
     const embed: Job[] = [];
-    for (const plan of this.planner.plan(batch)) {
+    const plans = this.planner.plan(batch);
+    // What the cache hits saved: the stored answers' usage, in one lookup for the batch.
+    const cachedHashes = plans.flatMap((plan) => (plan.kind === 'cached' ? [plan.job.hash] : []));
+    const cachedUsage = cachedHashes.length === 0 ? undefined : this.parts.store.cachedUsage(cachedHashes);
+    for (const plan of plans) {
       if (plan.kind !== 'send') {
-        this.settler.apply(plan);
+        this.settler.apply(plan, cachedUsage);
         continue;
       }
       this.rememberModel(plan.job);
@@ -232,7 +247,7 @@ export class Engine {
     this.progress();
     // Bounded window: never more than a slot per request in flight plus one batch waiting for a slot.
     // A stop ends the wait at once: on a hung server no slot may free before the grace period is over.
-    while (!this.stops.stopping && this.tracker.active >= Math.max(1, this.memory.governor.concurrencyCeiling()) + this.memory.batchSize()) {
+    while (!this.stops.stopping && this.tracker.active >= Math.max(1, this.memory.governor.ceilingFor(this.pools.totalCeiling)) + this.memory.batchSize()) {
       await this.tracker.nextFinished();
     }
   }
@@ -240,7 +255,7 @@ export class Engine {
   /** One chat record: identical requests in flight share one call; the leader settles before followers complete. */
   private async sendChat(job: Job): Promise<void> {
     const shared = await this.dedup.share(job.hash, async () => {
-      const result = await this.dispatcher.send(job);
+      const result = await this.pools.forJob(job).dispatcher.send(job);
       // The slot is already free: let the requests that refill it go out before this answer is parsed and committed.
       await yieldToIo();
       this.settler.settle(job, result);
@@ -282,7 +297,7 @@ export class Engine {
   }
 
   private gauges(): Pick<EngineSnapshot, 'batchSize' | 'concurrency' | 'state'> {
-    return { batchSize: this.memory.batchSize(), concurrency: this.concurrency.limit, state: this.memory.state };
+    return { batchSize: this.memory.batchSize(), concurrency: this.pools.limit, state: this.memory.state };
   }
 
   private event(kind: string, detail: Record<string, unknown>): void {
@@ -298,4 +313,8 @@ export class Engine {
       return undefined;
     }
   }
+}
+
+function identity(provider: Provider): { name: string; baseUrl: string } {
+  return { name: provider.name, baseUrl: provider.baseUrl };
 }

@@ -61,8 +61,13 @@ export class Governor {
 
   /** Ceiling for requests in flight: halved under pressure, none at the breaker. */
   concurrencyCeiling(): number {
-    if (this.current === 'NORMAL') return this.limits.concurrency;
-    if (this.current === 'CAUTIOUS') return Math.max(1, Math.floor(this.limits.concurrency / 2));
+    return this.ceilingFor(this.limits.concurrency);
+  }
+
+  /** The same rule for one route's own --concurrency (each route is its own pool under one governor). */
+  ceilingFor(base: number): number {
+    if (this.current === 'NORMAL') return base;
+    if (this.current === 'CAUTIOUS') return Math.max(1, Math.floor(base / 2));
     return 0;
   }
 }

@@ -2,7 +2,6 @@
 // what a governor state change does to concurrency. The breaker procedure itself is stops/breaker.ts.
 import type { Logger } from 'pino';
 import type { MemorySample } from '../checkpoint/store.js';
-import type { AdaptiveConcurrency, ConcurrencyGate } from './adaptive-concurrency.js';
 import { Governor, type GovernorDecision, type GovernorState } from './governor.js';
 import { HeapTrim } from './heap-trim.js';
 import { MemoryWatch, readHeap } from './memory-watch.js';
@@ -10,8 +9,8 @@ import { YOUNG_GENERATION_CAP_BYTES, YoungGenerationCap } from './young-generati
 
 export interface MemoryControlParts {
   readonly limits: { warnBytes: number; maxBytes: number; batchSize: number; minBatchSize: number; concurrency: number };
-  readonly concurrency: AdaptiveConcurrency;
-  readonly gate: ConcurrencyGate;
+  /** The run's concurrency pools (one per route): the governor sets their ceilings. */
+  readonly pools: ConcurrencyPools;
   readonly logger: Logger;
   /** Collects garbage when the process exposes it (CAUTIOUS, breaker, heap trim). */
   readonly gc: (() => void) | undefined;
@@ -24,6 +23,12 @@ export interface MemoryControlParts {
   readonly now?: () => number;
 }
 
+export interface ConcurrencyPools {
+  applyCeiling(ceilingFor: (base: number) => number): void;
+  saveLimits(): void;
+  restoreLimits(): void;
+}
+
 export class MemoryControl {
   readonly governor: Governor;
   private readonly watch: MemoryWatch;
@@ -31,8 +36,6 @@ export class MemoryControl {
   private readonly youngGeneration: YoungGenerationCap | undefined;
   private readonly rss: () => number;
   private lastRssValue: number;
-  /** The concurrency limit when the breaker tripped: a reset restores it instead of growing back from 1. */
-  private limitBeforeBreaker: number | undefined;
 
   constructor(private readonly parts: MemoryControlParts) {
     this.governor = new Governor(parts.limits);
@@ -95,20 +98,17 @@ export class MemoryControl {
   /** Memory fell below the warning line after a trip: CAUTIOUS, with the concurrency the run had before it. */
   resetBreaker(): void {
     this.governor.resetBreaker();
-    const { concurrency, gate } = this.parts;
-    concurrency.setCeiling(Math.max(1, this.governor.concurrencyCeiling()));
-    concurrency.restore(this.limitBeforeBreaker ?? concurrency.ceiling);
-    this.limitBeforeBreaker = undefined;
-    gate.notify();
+    const { pools } = this.parts;
+    pools.applyCeiling((base) => this.governor.ceilingFor(base));
+    pools.restoreLimits();
   }
 
   private onReading(rss: number, decision: GovernorDecision): void {
     this.lastRssValue = rss;
     if (!decision.changed) return;
-    const { concurrency, gate, logger, event } = this.parts;
-    if (decision.state === 'BREAKER') this.limitBeforeBreaker = concurrency.limit;
-    concurrency.setCeiling(Math.max(1, this.governor.concurrencyCeiling()));
-    gate.notify();
+    const { pools, logger, event } = this.parts;
+    if (decision.state === 'BREAKER') pools.saveLimits();
+    pools.applyCeiling((base) => this.governor.ceilingFor(base));
     event('state', { from: decision.previous, to: decision.state, rss });
     logger.info({ from: decision.previous, to: decision.state, rss, batchSize: this.governor.batchSize() }, `memory governor: ${decision.state}`);
     if (decision.state === 'CAUTIOUS') this.parts.gc?.();

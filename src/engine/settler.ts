@@ -4,6 +4,8 @@ import type { FailedOutcome, Outcome } from '../checkpoint/store.js';
 import type { ProviderError } from '../errors.js';
 import type { Job } from '../input/record.js';
 import type { ProviderResponse } from '../provider/provider.js';
+import type { UsageCounts } from '../cost/cost-ledger.js';
+import type { CostTracker } from '../cost/cost-tracker.js';
 import type { CommitBuffer } from './commit-buffer.js';
 import type { SendResult } from './dispatch/request.js';
 import { judgeFailure, type ServerIdentity } from './failure-verdict.js';
@@ -17,7 +19,10 @@ export interface SettlerParts {
   readonly stats: RunStats;
   readonly planner: Pick<IntakePlanner, 'release'>;
   readonly fatal: Pick<FatalStop, 'fail'>;
-  readonly server: ServerIdentity;
+  /** The server a job was sent to (its route's provider), for messages. */
+  readonly serverOf: (job: Job) => ServerIdentity;
+  /** Prices each answer for the summary and the record's cost columns; cache hits count as savings. */
+  readonly cost: Pick<CostTracker, 'answered' | 'cacheHit'>;
   readonly logger: Logger;
   /** Scrubs known secrets out of messages before they are logged or stored. */
   readonly redact: (text: string) => string;
@@ -27,7 +32,7 @@ export class Settler {
   constructor(private readonly parts: SettlerParts) {}
 
   /** The plans that need no request: duplicates, bad lines, skips and cache hits. */
-  apply(plan: Exclude<Plan, { kind: 'send' }>): void {
+  apply(plan: Exclude<Plan, { kind: 'send' }>, cachedUsage?: ReadonlyMap<string, UsageCounts>): void {
     const { buffer, stats } = this.parts;
     switch (plan.kind) {
       case 'duplicate':
@@ -47,23 +52,27 @@ export class Settler {
         buffer.add({ kind: 'seen', id: plan.id, line: plan.line });
         return;
       case 'cached':
-        this.complete(plan.job, null, 0, true);
+        this.complete(plan.job, null, 0, true, cachedUsage?.get(plan.job.hash) ?? null);
         return;
     }
   }
 
-  /** `response: null`: the checkpoint holds (or is about to commit) the answer under the job's hash. */
-  complete(job: Job, response: ProviderResponse | null, attempts: number, cached: boolean): void {
-    const { buffer, stats } = this.parts;
+  /**
+   * `response: null`: the checkpoint holds (or is about to commit) the answer under the job's hash. A cache hit
+   * costs nothing; `usage` (the stored answer's, when known) says what it saved.
+   */
+  complete(job: Job, response: ProviderResponse | null, attempts: number, cached: boolean, usage: UsageCounts | null = null): void {
+    const { buffer, stats, cost } = this.parts;
     stats.done++;
     if (cached) stats.cacheHits++;
-    buffer.add({ kind: 'done', id: job.id, line: job.line, endpoint: job.endpoint, hash: job.hash, response, cached, attempts, trimmed: job.trimmed });
+    const priced = cached ? cost.cacheHit(job, response?.usage ?? usage) : cost.answered(job, null, response?.usage ?? null);
+    buffer.add({ kind: 'done', id: job.id, line: job.line, endpoint: job.endpoint, hash: job.hash, response, cached, attempts, trimmed: job.trimmed, cost: priced });
   }
 
   /** A chat record's request ended: done, failed, forgotten, or the run must stop. */
   settle(job: Job, result: SendResult): void {
     if (result.ok) return this.complete(job, result.response, result.attempts, false);
-    const verdict = judgeFailure(result, this.parts.server);
+    const verdict = judgeFailure(result, this.parts.serverOf(job));
     switch (verdict.kind) {
       case 'forget':
         return this.forget(job);

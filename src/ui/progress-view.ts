@@ -20,6 +20,8 @@ export interface ProgressSnapshot {
   rssBytes: number;
   /** Bytes reserved for answers in flight (the memory budget). */
   inflightBytes?: number;
+  /** Money spent so far (`$1.23`, or `$1.23 of $5.00` with --max-cost). */
+  spent?: string;
   batchSize: number;
   concurrency: number;
   state: GovernorState;
@@ -120,6 +122,7 @@ export function formatProgressLine(view: ProgressView, width: number): string {
   segments.push({ text: formatRate(view.rate), priority: 2 });
   if (view.etaMs !== undefined) segments.push({ text: `ETA ${formatDuration(view.etaMs)}`, priority: 2 });
   segments.push({ text: `RSS ${formatBytes(snapshot.rssBytes)}`, priority: 1 });
+  if (snapshot.spent !== undefined && snapshot.spent !== '$0.00') segments.push({ text: snapshot.spent, priority: 2 });
   if ((snapshot.inflightBytes ?? 0) > 0) segments.push({ text: `in flight ${formatBytes(snapshot.inflightBytes ?? 0)}`, priority: 3 });
   segments.push({ text: `batch ${snapshot.batchSize} ×${snapshot.concurrency}`, priority: 3 });
   segments.push({ text: snapshot.state, priority: snapshot.state === 'NORMAL' ? 3 : 0 });

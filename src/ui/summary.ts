@@ -3,7 +3,9 @@
 import { formatBytes, formatDuration } from '../config/units.js';
 import type { RunOptions } from '../config/run-options.js';
 import type { RunCounters } from '../checkpoint/store.js';
+import type { CostSummary } from '../cost/cost-ledger.js';
 import { ExitCode } from '../errors.js';
+import { costSummaryLines } from '../output/cost-view.js';
 
 export interface RunSummary {
   status: string;
@@ -21,6 +23,8 @@ export interface RunSummary {
   haltReason: string | null;
   /** What to do next, from the engine; printed before the hints the summary derives itself. */
   hint: string | null;
+  /** What the answers cost (issue 13's `cost` object); absent when the run priced nothing. */
+  cost?: CostSummary;
 }
 
 /** What a finished run reports (the engine's result has this shape). */
@@ -96,6 +100,7 @@ export function formatSummary(summary: RunSummary): string {
           : ''),
     ),
   ];
+  if (summary.cost !== undefined && (summary.requests > 0 || summary.records.cacheHits > 0)) lines.push(...costSummaryLines(summary.cost).map((line) => `  ${line}`));
   if (summary.haltReason !== null) lines.push(row('halted', summary.haltReason));
   lines.push(row('input', summary.input), row('checkpoint', summary.checkpoint));
   for (const step of nextSteps(summary)) lines.push(row('next', step));
@@ -145,6 +150,7 @@ export function summaryJson(summary: RunSummary): string {
     breaker_resets: summary.breakerResets,
     halt_reason: summary.haltReason,
     hint: summary.hint,
+    ...(summary.cost === undefined ? {} : { cost: summary.cost }),
   };
   return `${JSON.stringify(document)}\n`;
 }

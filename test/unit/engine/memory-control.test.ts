@@ -1,20 +1,31 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { AdaptiveConcurrency, ConcurrencyGate } from '../../../src/engine/adaptive-concurrency.js';
 import { MemoryControl } from '../../../src/engine/memory-control.js';
+import { RoutePools } from '../../../src/engine/route-pools.js';
+import type { Provider } from '../../../src/provider/provider.js';
+import { implicitRoute } from '../../../src/routing/route.js';
 
 const MB = 1024 * 1024;
 
 function control(readings: number[]) {
-  const concurrency = new AdaptiveConcurrency({ ceiling: 8 });
-  const gate = new ConcurrencyGate(concurrency);
+  const provider: Provider = { name: 'mock', baseUrl: 'http://127.0.0.1:1/v1', embeddingEncoding: 'base64', send: () => Promise.reject(new Error('unused')), close: async () => undefined };
+  const route = implicitRoute({ provider: 'mock', baseUrl: undefined, apiKey: undefined, concurrency: 8, rpm: undefined, tpm: undefined, headers: [] });
+  const pools = new RoutePools({
+    targets: [{ route, provider }],
+    maxRetries: 0,
+    counters: { requests: 0, retries: 0, throttled: 0 },
+    requests: new AbortController().signal,
+    stopping: new AbortController().signal,
+    startingConcurrency: (ceiling) => ceiling,
+    innerLayers: () => [],
+  });
+  const concurrency = pools.primary.concurrency;
   const events: string[] = [];
   let current = readings[0] ?? 0;
   let clock = 0;
   const memory = new MemoryControl({
     limits: { warnBytes: 100 * MB, maxBytes: 150 * MB, batchSize: 32, minBatchSize: 4, concurrency: 8 },
-    concurrency,
-    gate,
+    pools,
     logger: pino({ level: 'silent' }),
     gc: undefined,
     setYoungGenerationGrowth: undefined,
