@@ -28,6 +28,8 @@ export interface MemberRow {
   readonly runId: number;
   readonly trimmed: boolean;
   readonly tokens: number;
+  /** Embeddings: JSON {model, input, keys} of the record's texts; null for chat. */
+  readonly detail: string | null;
 }
 
 interface ChunkSqlRow {
@@ -52,6 +54,7 @@ interface MemberSqlRow {
   run_id: number;
   trimmed: number;
   tokens: number;
+  detail: string | null;
 }
 
 const LOOKUP_CHUNK = 500;
@@ -81,6 +84,7 @@ export function memberOf(row: MemberSqlRow): MemberRow {
     runId: row.run_id,
     trimmed: row.trimmed === 1,
     tokens: row.tokens,
+    detail: row.detail,
   };
 }
 
@@ -91,7 +95,7 @@ export class BatchChunks {
 
   constructor(private readonly db: Database.Database) {
     this.insertMember = db.prepare(`INSERT OR REPLACE INTO batch_members
-      (record_id, chunk_id, custom_id, line, file_line, run_id, trimmed, tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+      (record_id, chunk_id, custom_id, line, file_line, run_id, trimmed, tokens, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.deleteMember = db.prepare('DELETE FROM batch_members WHERE record_id = ?');
     this.membersByCustom = db.prepare('SELECT * FROM batch_members WHERE chunk_id = ? AND custom_id = ?');
   }
@@ -115,7 +119,7 @@ export class BatchChunks {
   /** Call inside the caller's transaction, with the outcomes of the same intake batch. */
   addMembers(members: readonly MemberRow[]): void {
     for (const m of members) {
-      this.insertMember.run(m.recordId, m.chunkId, m.customId, m.line, m.fileLine, m.runId, m.trimmed ? 1 : 0, m.tokens);
+      this.insertMember.run(m.recordId, m.chunkId, m.customId, m.line, m.fileLine, m.runId, m.trimmed ? 1 : 0, m.tokens, m.detail);
     }
   }
 

@@ -204,7 +204,8 @@ export const MIGRATIONS: readonly string[] = [
     file_line INTEGER NOT NULL,              -- 1-based line of the batch file (errors.data[].line)
     run_id    INTEGER NOT NULL,
     trimmed   INTEGER NOT NULL DEFAULT 0,
-    tokens    INTEGER NOT NULL DEFAULT 0
+    tokens    INTEGER NOT NULL DEFAULT 0,
+    detail    TEXT                           -- embeddings: JSON {model, input, keys} to build the manifest
   );
   CREATE INDEX batch_members_chunk ON batch_members(chunk_id, file_line);
   CREATE INDEX batch_members_custom ON batch_members(custom_id);
