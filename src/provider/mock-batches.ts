@@ -15,10 +15,14 @@ export interface MockBatchOptions extends LineFaults {
   /** Creation indexes (0-based) of batches that expire partway: the first `expireFraction` of their lines complete. */
   readonly expireBatches?: readonly number[];
   readonly expireFraction?: number;
+  /** Share of a cancelled batch's lines that completed (default: the share of its in_progress time it ran). */
+  readonly cancelFraction?: number;
   /** This many creates make their batch, then drop the connection without answering. */
   readonly loseCreates?: number;
   /** A validation error for a line (its parsed JSON and 1-based number), or undefined: the batch fails validation. */
   readonly rejectLine?: (line: Record<string, unknown>, lineNumber: number) => string | undefined;
+  /** While `open` is false, batches stay in_progress (tests decide when they finish, not the clock). */
+  readonly gate?: { open: boolean };
   /** Awaited at each point a client could be killed (the tests' kill -9 hooks). */
   readonly onEvent?: (event: MockBatchEvent) => Promise<void> | void;
 }
@@ -201,7 +205,7 @@ export class MockBatches {
     if (age < this.v) return batch.cancelledMs === undefined ? 'validating' : 'cancelled';
     if (batch.errors.length > 0) return 'failed';
     if (batch.cancelledMs !== undefined) return now - batch.cancelledMs < this.f ? 'cancelling' : 'cancelled';
-    if (age < this.v + this.p) return 'in_progress';
+    if (age < this.v + this.p || this.options.gate?.open === false) return 'in_progress';
     if (this.options.expireBatches?.includes(batch.index) === true) return 'expired';
     return age < this.v + this.p + this.f ? 'finalizing' : 'completed';
   }
@@ -214,7 +218,7 @@ export class MockBatches {
     }
     const file = this.files.get(batch.inputFileId);
     if (file === undefined) throw new Error('input file vanished');
-    const share = status === 'expired' ? (this.options.expireFraction ?? 0.5) : status === 'cancelled' ? cancelledShare(batch, this.v, this.p) : 1;
+    const share = status === 'expired' ? (this.options.expireFraction ?? 0.5) : status === 'cancelled' ? (this.options.cancelFraction ?? cancelledShare(batch, this.v, this.p)) : 1;
     const doneLines = Math.floor(batch.lines * share);
     const outPath = this.files.tempPath('output');
     const errPath = this.files.tempPath('errors');
