@@ -13,9 +13,12 @@ export interface CollectContext {
   readonly maxLineBytes: number;
   readonly signal: AbortSignal;
   readonly log: (message: string, detail: Record<string, unknown>) => void;
+  readonly gc?: (() => void) | undefined;
 }
 
 const PAGE_LINES = 500;
+/** A full GC every this many pages of a download: a few ms each, and the heap stays where it started. */
+const GC_PAGES = 20;
 
 /** One poll of every unsettled batch; returns how many are still running at the provider. */
 export async function pollAndCollect(context: CollectContext): Promise<number> {
@@ -40,8 +43,12 @@ export async function pollAndCollect(context: CollectContext): Promise<number> {
 export async function collect(context: CollectContext, batch: BatchRow): Promise<void> {
   const started = Date.now();
   const endpoint = batch.endpoint;
+  let pages = 0;
   const download = async (fileId: string): Promise<void> =>
-    context.client.downloadLines(fileId, context.maxLineBytes, PAGE_LINES, (lines) => settleLines(context.settle, batch.chunkId, endpoint, lines), context.signal);
+    context.client.downloadLines(fileId, context.maxLineBytes, PAGE_LINES, (lines) => {
+      settleLines(context.settle, batch.chunkId, endpoint, lines);
+      if (++pages % GC_PAGES === 0) context.gc?.();
+    }, context.signal);
   if (batch.step === 'live' && batch.outputFileId !== null) await download(batch.outputFileId);
   if (batch.step === 'live') context.batches.setStep(batch.id, 'output_downloaded');
   if (batch.step !== 'errors_downloaded' && batch.errorFileId !== null) await download(batch.errorFileId);

@@ -29,6 +29,7 @@ export interface CycleContext {
   readonly signal: AbortSignal;
   readonly progress: BatchProgress;
   readonly log: (message: string, detail: Record<string, unknown>) => void;
+  readonly gc?: (() => void) | undefined;
 }
 
 export interface CycleResult {
@@ -50,10 +51,12 @@ export async function runCycles(context: CycleContext): Promise<CycleResult> {
   for (;;) {
     if (input !== undefined) {
       const pass = input;
+      const started = Date.now();
       try {
         const tally = await streamPending(context.submit, pass);
         inputExhausted = tally.queued === 0;
-        context.log('input read', { queued: tally.queued, inFlight: tally.inFlight });
+        context.log('input read', { queued: tally.queued, inFlight: tally.inFlight, ms: Date.now() - started });
+        context.gc?.();
       } finally {
         if (pass !== context.firstInput) pass.close();
       }
@@ -70,7 +73,9 @@ export async function runCycles(context: CycleContext): Promise<CycleResult> {
       signal: context.signal,
       log: context.log,
     });
-    const running = await pollAndCollect({ client: context.client, batches: context.batches, settle: context.settle, maxLineBytes: context.maxLineBytes, signal: context.signal, log: context.log });
+    const running = await pollAndCollect({
+      client: context.client, batches: context.batches, settle: context.settle, maxLineBytes: context.maxLineBytes, signal: context.signal, log: context.log, gc: context.gc,
+    });
     polls += 1;
     const live = context.chunks.countLive();
     if (context.settle.tally.retryable > retryableSeen) inputExhausted = false;

@@ -25,6 +25,9 @@ export interface BatchTools {
   readonly redact: (text: string) => string;
   readonly formatSummary: typeof formatSummary;
   readonly summaryJson: typeof summaryJson;
+  /** Full GC (run-job's tuneV8): between batch files, so the heap does not drift up with the job's size. */
+  readonly gc?: (() => void) | undefined;
+  readonly setYoungGenerationGrowth?: (grow: boolean) => void;
 }
 
 export async function runBatchJob(options: RunOptions, input: InputSource, normalise: NormaliseOptions, tools: BatchTools): Promise<number> {
@@ -38,6 +41,8 @@ export async function runBatchJob(options: RunOptions, input: InputSource, norma
   let run: number | undefined;
   const peak = setInterval(() => (counters.peakRss = Math.max(counters.peakRss, process.memoryUsage.rss())), 250);
   peak.unref();
+  // As the live engine does: a young generation held small keeps the RSS of a streaming job flat.
+  tools.setYoungGenerationGrowth?.(false);
   try {
     store.lock();
     run = store.startRun({ mode: options.mode, input: options.input, options: publicOptions(options), initialRss: counters.peakRss });
@@ -73,6 +78,7 @@ export async function runBatchJob(options: RunOptions, input: InputSource, norma
       signal: signals.stop,
       progress,
       log,
+      gc: tools.gc,
     });
     progress.stop();
     counters.requests = result.batchesCreated;

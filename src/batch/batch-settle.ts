@@ -37,13 +37,17 @@ export function settleLines(context: SettleContext, chunkId: number, endpoint: s
   const db = context.store.database;
   db.transaction(() => {
     const outcomes: Outcome[] = [];
+    const matched: { members: MemberRow[]; verdict: LineVerdict }[] = [];
     for (const text of lines) {
       const judged = judgeLine(text);
       if (judged === undefined) continue;
       const members = context.chunks.membersOfLine(chunkId, judged.customId);
       if (members.length === 0) context.tally.unmatched += 1;
-      else settleMembers(context, endpoint, members, () => judged.verdict, outcomes);
+      else matched.push({ members, verdict: judged.verdict });
     }
+    // One attempts lookup for the page, not one per line.
+    const attempts = context.chunks.attempts(matched.flatMap((entry) => entry.members.map((member) => member.recordId)));
+    for (const entry of matched) settleMembers(context, endpoint, entry.members, () => entry.verdict, attempts, outcomes);
     context.store.commit(context.run, outcomes, context.counters);
   })();
 }
@@ -60,14 +64,21 @@ export function settleRemaining(context: SettleContext, chunkId: number, endpoin
       // Members of one line settle together: the first writes the response the copies share.
       const byLine = new Map<string, MemberRow[]>();
       for (const member of members) byLine.set(member.customId, [...(byLine.get(member.customId) ?? []), member]);
-      for (const group of byLine.values()) settleMembers(context, endpoint, group, verdictFor, outcomes);
+      const attempts = context.chunks.attempts(page);
+      for (const group of byLine.values()) settleMembers(context, endpoint, group, verdictFor, attempts, outcomes);
       context.store.commit(context.run, outcomes, context.counters);
     })();
   }
 }
 
-function settleMembers(context: SettleContext, endpoint: string, members: readonly MemberRow[], verdictFor: (member: MemberRow) => LineVerdict, outcomes: Outcome[]): void {
-  const attempts = context.chunks.attempts(members.map((member) => member.recordId));
+function settleMembers(
+  context: SettleContext,
+  endpoint: string,
+  members: readonly MemberRow[],
+  verdictFor: (member: MemberRow) => LineVerdict,
+  attempts: ReadonlyMap<string, number>,
+  outcomes: Outcome[],
+): void {
   let responseWritten = false;
   for (const member of members) {
     let verdict = capRetries(verdictFor(member), attempts.get(member.recordId) ?? 0, context.maxRetries);

@@ -97,7 +97,8 @@ export class BatchChunks {
     this.insertMember = db.prepare(`INSERT OR REPLACE INTO batch_members
       (record_id, chunk_id, custom_id, line, file_line, run_id, trimmed, tokens, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.deleteMember = db.prepare('DELETE FROM batch_members WHERE record_id = ?');
-    this.membersByCustom = db.prepare('SELECT * FROM batch_members WHERE chunk_id = ? AND custom_id = ?');
+    // INDEXED BY: the (chunk_id, file_line) index would scan a whole chunk for each line.
+    this.membersByCustom = db.prepare('SELECT * FROM batch_members INDEXED BY batch_members_custom WHERE custom_id = ? AND chunk_id = ?');
   }
 
   /** The id naming this checkpoint in every batch's metadata (written by the batch migration). */
@@ -170,7 +171,7 @@ export class BatchChunks {
   }
 
   membersOfLine(chunkId: number, customId: string): MemberRow[] {
-    return (this.membersByCustom.all(chunkId, customId) as MemberSqlRow[]).map(memberOf);
+    return (this.membersByCustom.all(customId, chunkId) as MemberSqlRow[]).map(memberOf);
   }
 
   /** Every member still unsettled in a chunk, in batch-file order (streamed, never a list of the whole chunk). */

@@ -208,7 +208,7 @@ export const MIGRATIONS: readonly string[] = [
     detail    TEXT                           -- embeddings: JSON {model, input, keys} to build the manifest
   );
   CREATE INDEX batch_members_chunk ON batch_members(chunk_id, file_line);
-  CREATE INDEX batch_members_custom ON batch_members(custom_id);
+  CREATE INDEX batch_members_custom ON batch_members(custom_id, chunk_id);
   `,
 ];
 
