@@ -27,6 +27,8 @@ export interface CycleContext {
   readonly firstInput: InputSource;
   readonly reopenInput: () => InputSource;
   readonly signal: AbortSignal;
+  /** --max-runtime: --wait stops polling here (exit 75, rerun to go on). */
+  readonly deadline: number | undefined;
   readonly progress: BatchProgress;
   readonly log: (message: string, detail: Record<string, unknown>) => void;
   readonly gc?: (() => void) | undefined;
@@ -91,6 +93,7 @@ export async function runCycles(context: CycleContext): Promise<CycleResult> {
     if (live.chunks === 0 && !retryPending) return { settled: true, batchesCreated, polls, stoppedBy: undefined };
     if (!context.wait) return { settled: false, batchesCreated, polls, stoppedBy: undefined };
     if (context.signal.aborted) return { settled: false, batchesCreated, polls, stoppedBy: String(context.signal.reason) };
+    if (context.deadline !== undefined && Date.now() + context.pollIntervalMs > context.deadline) return { settled: false, batchesCreated, polls, stoppedBy: undefined };
     // Resubmit now when nothing is running; else wait for the batches first.
     if (running > 0 || !retryPending) {
       try {

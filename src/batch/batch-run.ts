@@ -76,6 +76,7 @@ export async function runBatchJob(options: RunOptions, input: InputSource, norma
       firstInput: input,
       reopenInput: () => openInput(options.input, { maxLineBytes: options.maxLineBytes }),
       signal: signals.stop,
+      deadline: options.maxRuntimeMs === undefined ? undefined : started + options.maxRuntimeMs,
       progress,
       log,
       gc: tools.gc,
@@ -90,7 +91,10 @@ export async function runBatchJob(options: RunOptions, input: InputSource, norma
     const hint = result.settled ? null : `${live.chunks} batch${live.chunks === 1 ? ' is' : 'es are'} pending (${live.members} records): run the same command again later to collect them (or add --wait)`;
     return finish(store, run, tools, options, { status, exitCode, counters, started, initialRss, hint, haltReason: result.settled ? null : 'batches pending', batches: { created: result.batchesCreated, live: live.chunks, inFlight: live.members } });
   } catch (error) {
-    const failure = classify(error, tools.redact);
+    const stoppedBy = signals.stop.aborted ? String(signals.stop.reason) : undefined;
+    const failure: Failure = stoppedBy === undefined
+      ? classify(error, tools.redact)
+      : { exitCode: stoppedBy === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm, message: `stopped by ${stoppedBy}`, hint: 'Run the same command again to go on from the last recorded step.' };
     if (run !== undefined) {
       return finish(store, run, tools, options, { status: 'error', exitCode: failure.exitCode, counters, started, initialRss, hint: failure.hint ?? null, haltReason: failure.message, batches: null, error: failure });
     }
