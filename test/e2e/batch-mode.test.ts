@@ -130,6 +130,22 @@ describe('--via batch', () => {
     expect([...server.stats.processed.values()].every((n) => n === 1)).toBe(true);
   });
 
+  it('embeddings via batch store the same vectors as a live run, shared between identical texts', async () => {
+    const input = path.join(work.dir, 'texts.jsonl');
+    writePrompts(input, 60, (i) => ({ id: `t${i}`, text: `text ${i % 40}` }));
+    const common = ['embeddings', '--input', input, '--provider', 'mock', '--no-progress', '--log-level', 'warn'];
+    const batchDb = path.join(work.dir, 'batch.memsafe.db');
+    const liveDb = path.join(work.dir, 'live.memsafe.db');
+    const viaBatch = await runCli([...common, '--db', batchDb, '--via', 'batch', '--batch-max-requests', '25']);
+    expect(viaBatch.code, viaBatch.stderr).toBe(0);
+    expect((await runCli([...common, '--db', liveDb])).code).toBe(0);
+    const exported = async (db: string) => (await runCli(['export', '--db', db, '--format', 'jsonl'])).stdout.trim().split('\n').map((text) => JSON.parse(text) as { id: string; embedding: number[] });
+    const [batchRows, liveRows] = [await exported(batchDb), await exported(liveDb)];
+    expect(batchRows).toHaveLength(60);
+    expect(batchRows.map((row) => [row.id, row.embedding])).toEqual(liveRows.map((row) => [row.id, row.embedding]));
+    expect(query<{ n: number }>(batchDb, 'SELECT count(*) AS n FROM vectors')[0]?.n).toBe(40);
+  });
+
   it('the mock provider runs a batch job offline in one run', async () => {
     const input = path.join(work.dir, 'in.jsonl');
     const db = path.join(work.dir, 'in.memsafe.db');
