@@ -64,7 +64,7 @@ export async function runBatchJob(options: RunOptions, input: InputSource, norma
       submit: {
         store, chunks, writer, run, counters, normalise,
         retryFailed: options.retryFailed, refreshOlderThanMs: options.refreshOlderThanMs, limit: options.limit, shard: options.shard,
-        normalize: options.normalize, embeddingEncoding: options.embeddingEncoding,
+        normalize: options.normalize, embeddingEncoding: options.embeddingEncoding, gc: tools.gc,
       },
       settle,
       provider: options.provider,

@@ -24,6 +24,8 @@ export interface SubmitContext {
   readonly shard: Shard | undefined;
   readonly normalize: boolean;
   readonly embeddingEncoding: 'base64' | 'float';
+  /** Full GC, every GC_BYTES of input: a pass's garbage would otherwise grow the heap with the input. */
+  readonly gc?: (() => void) | undefined;
 }
 
 export interface SubmitTally {
@@ -34,6 +36,9 @@ export interface SubmitTally {
 }
 
 const INTAKE = 500;
+/** An intake also ends at this many input bytes: long lines must not multiply its memory. */
+const INTAKE_BYTES = 1024 * 1024;
+const GC_BYTES = 16 * 1024 * 1024;
 
 export async function streamPending(context: SubmitContext, input: InputSource): Promise<SubmitTally> {
   const tally: SubmitTally = { queued: 0, inFlight: 0 };
@@ -45,16 +50,25 @@ export async function streamPending(context: SubmitContext, input: InputSource):
     pendingIds: new Map(),
   };
   let items: ParsedLine[] = [];
+  let itemBytes = 0;
+  let sinceGc = 0;
   let read = 0;
   try {
     for await (const raw of input.lines()) {
       const parsed = normaliseLine(raw, context.normalise);
       if (context.shard !== undefined && !inShard(idOf(parsed).id, context.shard)) continue;
       items.push(parsed);
+      itemBytes += 'bytes' in raw ? raw.bytes.length : 0;
       read += 1;
-      if (items.length >= INTAKE) {
+      if (items.length >= INTAKE || itemBytes >= INTAKE_BYTES) {
         intake(context, items, planContext, tally);
+        sinceGc += itemBytes;
         items = [];
+        itemBytes = 0;
+        if (sinceGc >= GC_BYTES) {
+          context.gc?.();
+          sinceGc = 0;
+        }
       }
       if (context.limit !== undefined && read >= context.limit) break;
     }
