@@ -2,6 +2,7 @@
 // client, runs the cycle (batch-cycle.ts), records the run and prints the usual summary. Exit 75 while any batch
 // is pending (cron runs the same command again), 0 or 3 once every record has settled.
 import fs from 'node:fs';
+import path from 'node:path';
 import { BatchTable } from '../checkpoint/batch-batches.js';
 import { BatchChunks } from '../checkpoint/batch-chunks.js';
 import { CheckpointStore, type RunCounters } from '../checkpoint/store.js';
@@ -49,6 +50,7 @@ export async function runBatchJob(options: RunOptions, input: InputSource, norma
     const chunks = new BatchChunks(store.database);
     const batches = new BatchTable(store.database);
     for (const file of chunks.abandonWriting()) fs.rmSync(file, { force: true });
+    removeStrayChunkFiles(options.db, chunks);
     target = await openBatchClient(options);
     const wait = options.batch.wait || target.forcesWait;
     const log = (message: string, detail: Record<string, unknown>): void => logger.info(detail, message);
@@ -105,6 +107,17 @@ export async function runBatchJob(options: RunOptions, input: InputSource, norma
     input.close();
     await target?.close().catch(() => undefined);
     store.close();
+  }
+}
+
+/** A crash between a batch's create and the removal of its file leaves the file: no chunk needs it any more. */
+function removeStrayChunkFiles(db: string, chunks: BatchChunks): void {
+  const dir = path.dirname(path.resolve(db));
+  const prefix = `${path.basename(db)}.batch-`;
+  const needed = new Set(chunks.unsubmitted().map((chunk) => chunk.filePath && path.resolve(chunk.filePath)));
+  for (const name of fs.readdirSync(dir)) {
+    const file = path.join(dir, name);
+    if (name.startsWith(prefix) && name.endsWith('.jsonl') && !needed.has(file)) fs.rmSync(file, { force: true });
   }
 }
 
