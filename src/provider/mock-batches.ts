@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import { createInterface } from 'node:readline';
 import { MockFileStore } from './mock-batch-files.js';
+import { drain, json, readJson } from './mock-batch-http.js';
 import { mockBatchLine, type LineFaults } from './mock-batch-lines.js';
 
 export interface MockBatchOptions extends LineFaults {
@@ -289,25 +290,4 @@ function flushReversed(fd: number, window: string[]): string[] {
 
 function seconds(ms: number): number {
   return Math.floor(ms / 1000);
-}
-
-function json(response: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  response.end(text);
-}
-
-function drain(request: http.IncomingMessage): void {
-  request.resume();
-}
-
-async function readJson(request: http.IncomingMessage): Promise<Record<string, unknown> | undefined> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request as AsyncIterable<Buffer>) chunks.push(chunk);
-  try {
-    const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
