@@ -1,10 +1,12 @@
 // Embeddings in batch mode: what a member must remember of its texts (their vector keys), and how a batch answer
 // becomes the same vectors + manifest a live run stores, so exports and the vector dedup see no difference.
-import { decodeVector, encodeVector, type EmbeddingManifest, MANIFEST_OBJECT } from '../checkpoint/embedding-manifest.js';
+import { type EmbeddingManifest, MANIFEST_OBJECT } from '../checkpoint/embedding-manifest.js';
 import type { VectorOutcome } from '../checkpoint/store.js';
-import { unitLength, vectorBlob, vectorKey } from '../engine/embedding-packer.js';
+import { vectorKey } from '../engine/embeddings/vector-key.js';
 import type { Job } from '../input/record.js';
+import { vectorBlob } from '../provider/embeddings-answer.js';
 import type { ProviderResponse } from '../provider/provider.js';
+import { decodeVector, encodeVector, unitLength } from '../vectors/float32.js';
 
 export interface EmbeddingDetail {
   readonly model: string;

@@ -9,8 +9,7 @@ import { CheckpointStore, type RunCounters } from '../checkpoint/store.js';
 import { publicOptions, type RunOptions } from '../config/run-options.js';
 import { ExitCode, MemsafeError, ProviderError, errorMessage } from '../errors.js';
 import { openInput, type InputSource } from '../input/open-input.js';
-import type { NormaliseOptions } from '../input/normalise.js';
-import { MODE_ENDPOINT } from '../input/normalise.js';
+import { MODE_ENDPOINT, type NormalizeOptions } from '../input/normalize.js';
 import { watchStopSignals } from '../cli/signals.js';
 import type { RunLogger } from '../ui/logger.js';
 import type { formatSummary, summaryJson } from '../ui/summary.js';
@@ -31,7 +30,7 @@ export interface BatchTools {
   readonly setYoungGenerationGrowth?: (grow: boolean) => void;
 }
 
-export async function runBatchJob(options: RunOptions, input: InputSource, normalise: NormaliseOptions, tools: BatchTools): Promise<number> {
+export async function runBatchJob(options: RunOptions, input: InputSource, normalise: NormalizeOptions, tools: BatchTools): Promise<number> {
   const logger = tools.log.logger;
   const started = Date.now();
   const signals = watchStopSignals((name) => logger.warn({ signal: name }, `${name}: stopping after the current step`));
@@ -171,7 +170,7 @@ function finish(store: CheckpointStore, run: number, tools: BatchTools, options:
     requests: c.requests,
     retries: c.retries,
     throttled: c.throttled,
-    memory: { initialRss: end.initialRss, peakRss: Math.max(c.peakRss, rss), finalRss: rss, maxMemory: options.maxMemoryBytes, warnMemory: options.warnMemoryBytes },
+    memory: { initialRss: end.initialRss, peakRss: Math.max(c.peakRss, rss), finalRss: rss, maxMemory: options.maxMemoryBytes, warnMemory: options.warnMemoryBytes, inflightPeak: 0 },
     breakerTrips: 0,
     breakerResets: 0,
     haltReason: end.haltReason,

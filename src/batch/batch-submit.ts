@@ -4,9 +4,9 @@
 import type { BatchChunks, MemberRow } from '../checkpoint/batch-chunks.js';
 import type { CheckpointStore, Outcome, RunCounters } from '../checkpoint/store.js';
 import { cacheCandidates, idOf, planBatch, type PlanContext } from '../engine/planner.js';
-import { inShard, type Shard } from '../engine/shard.js';
+import { inShard, type Shard } from '../input/shard.js';
 import type { InputSource } from '../input/open-input.js';
-import { normaliseLine, type NormaliseOptions } from '../input/normalise.js';
+import { normalizeLine, type NormalizeOptions } from '../input/normalize.js';
 import type { Job, ParsedLine } from '../input/record.js';
 import { embeddingDetail, embeddingsRequestBody } from './batch-embeddings.js';
 import type { ChunkWriter } from './chunk-writer.js';
@@ -17,7 +17,7 @@ export interface SubmitContext {
   readonly writer: ChunkWriter;
   readonly run: number;
   readonly counters: RunCounters;
-  readonly normalise: NormaliseOptions;
+  readonly normalise: NormalizeOptions;
   readonly retryFailed: boolean;
   readonly refreshOlderThanMs: number | undefined;
   readonly limit: number | undefined;
@@ -55,7 +55,7 @@ export async function streamPending(context: SubmitContext, input: InputSource):
   let read = 0;
   try {
     for await (const raw of input.lines()) {
-      const parsed = normaliseLine(raw, context.normalise);
+      const parsed = normalizeLine(raw, context.normalise);
       if (context.shard !== undefined && !inShard(idOf(parsed).id, context.shard)) continue;
       items.push(parsed);
       itemBytes += 'bytes' in raw ? raw.bytes.length : 0;
