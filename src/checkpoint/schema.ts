@@ -152,6 +152,64 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, model)
   ) WITHOUT ROWID;
   `,
+  `
+  -- Batch mode (--via batch): every step of a batch file recorded before and after it happens (batch-steps.ts).
+  -- The checkpoint's own id names it in each batch's metadata, so a batch whose create answer was lost is adopted.
+  INSERT OR IGNORE INTO meta (key, value) VALUES ('checkpoint_id', lower(hex(randomblob(16))));
+
+  -- One row per batch file. AUTOINCREMENT: a chunk's number is never reused, so its metadata key is unique.
+  CREATE TABLE batch_chunks (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider      TEXT NOT NULL,
+    endpoint      TEXT NOT NULL,
+    step          TEXT NOT NULL,             -- writing | written | uploading | uploaded | creating | created | downloading | settled
+    requests      INTEGER NOT NULL DEFAULT 0,  -- lines of the file (distinct request hashes)
+    bytes         INTEGER NOT NULL DEFAULT 0,
+    file_path     TEXT,                      -- the JSONL on disk until the batch is created
+    input_file_id TEXT,
+    batch_id      TEXT,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+  );
+  CREATE INDEX batch_chunks_step ON batch_chunks(step);
+
+  -- The provider's batches, as last polled.
+  CREATE TABLE batches (
+    id             TEXT PRIMARY KEY,
+    chunk_id       INTEGER NOT NULL,
+    provider       TEXT NOT NULL,
+    endpoint       TEXT NOT NULL,
+    status         TEXT NOT NULL,            -- validating | in_progress | finalizing | completed | failed | expired | cancelling | cancelled
+    input_file_id  TEXT NOT NULL,
+    output_file_id TEXT,
+    error_file_id  TEXT,
+    total          INTEGER NOT NULL DEFAULT 0,
+    completed      INTEGER NOT NULL DEFAULT 0,
+    failed         INTEGER NOT NULL DEFAULT 0,
+    created_at     INTEGER,                  -- ms since epoch, the provider's
+    expires_at     INTEGER,
+    metadata_chunk TEXT NOT NULL,            -- metadata.memsafe_chunk
+    errors         TEXT,                     -- JSON of errors.data[] of a failed batch
+    step           TEXT NOT NULL,            -- live | output_downloaded | errors_downloaded | settled
+    updated_at     INTEGER NOT NULL
+  );
+
+  -- Records in a chunk not yet settled: the row goes in the transaction that settles the record. A record with a
+  -- row is in a live batch and never submitted again. custom_id is the request hash: identical requests share a line.
+  CREATE TABLE batch_members (
+    record_id TEXT PRIMARY KEY,
+    chunk_id  INTEGER NOT NULL,
+    custom_id TEXT NOT NULL,
+    line      INTEGER NOT NULL,              -- the record's input line
+    file_line INTEGER NOT NULL,              -- 1-based line of the batch file (errors.data[].line)
+    run_id    INTEGER NOT NULL,
+    trimmed   INTEGER NOT NULL DEFAULT 0,
+    tokens    INTEGER NOT NULL DEFAULT 0,
+    detail    TEXT                           -- embeddings: JSON {model, input, keys} to build the manifest
+  );
+  CREATE INDEX batch_members_chunk ON batch_members(chunk_id, file_line);
+  CREATE INDEX batch_members_custom ON batch_members(custom_id, chunk_id);
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

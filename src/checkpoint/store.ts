@@ -39,6 +39,11 @@ export class CheckpointStore {
     this.runs = new RunLog(db);
   }
 
+  /** The connection, for batch mode's tables (src/checkpoint/batch-*.ts) written in the same transactions. */
+  get database(): Database.Database {
+    return this.db;
+  }
+
   static open(file: string): CheckpointStore {
     return new CheckpointStore(openCheckpoint(file, { create: true }), file);
   }

@@ -2,6 +2,7 @@
 // so `memsafe --help` stays close to bare node.
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import { registerBatches } from './commands/batches.js';
 import { registerExport } from './commands/export.js';
 import { registerMockServer } from './commands/mock-server.js';
 import { registerMonitor } from './commands/monitor.js';
@@ -30,6 +31,7 @@ Exit codes: 0 done · 3 finished, some records failed · 4 checkpoint held by an
   registerMonitor(program);
   registerStatus(program);
   registerExport(program);
+  registerBatches(program);
   registerReport(program);
   registerMockServer(program);
   // Subcommands inherit exitOverride so parse errors reach main.ts as exceptions.

@@ -85,6 +85,11 @@ async function execute(
   normalise: NormalizeOptions,
   tools: Tools,
 ): Promise<number> {
+  // --via batch: the Batch API pipeline (src/batch/), not the live engine.
+  if (options.via === 'batch') {
+    const { runBatchJob } = await import('../batch/batch-run.js');
+    return runBatchJob(options, input, normalise, tools);
+  }
   const [checkpoint, { openTargets, closeTargets }, { Engine }, { CostTracker }, { PriceBook }, v8] = await Promise.all([
     import('../checkpoint/store.js'),
     import('./run-targets.js'),

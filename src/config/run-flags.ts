@@ -4,6 +4,7 @@ import { type Command, Option } from 'commander';
 
 export const PROVIDERS = ['openai', 'mock', 'ollama', 'anthropic'] as const;
 export const EMBEDDING_ENCODINGS = ['base64', 'float'] as const;
+export const VIA = ['live', 'batch'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Adds the run options to a command; `withMode` for `memsafe run --mode ...`. */
@@ -55,6 +56,11 @@ export function addRunOptions(command: Command, withMode: boolean): Command {
     .addOption(new Option('--mock-latency <duration>', 'mock provider: answer delay').env(env('MOCK_LATENCY')).default('0'))
     .addOption(new Option('--mock-fail-rate <ratio>', 'mock provider: fraction of requests answered with 500').env(env('MOCK_FAIL_RATE')).default('0'))
     .addOption(new Option('--mock-response-bytes <size>', 'mock provider: pad each chat answer to about this size').env(env('MOCK_RESPONSE_BYTES')))
+    .addOption(new Option('--via <how>', 'live (requests now) | batch (the provider\'s Batch API: half price, answers within 24h; rerun to collect)').env(env('VIA')).default('live'))
+    .addOption(new Option('--batch-max-requests <n>', 'batch: requests per batch file at most').env(env('BATCH_MAX_REQUESTS')).default('50000'))
+    .addOption(new Option('--batch-max-bytes <size>', 'batch: bytes per batch file at most').env(env('BATCH_MAX_BYTES')).default('200MB'))
+    .addOption(new Option('--wait', 'batch: poll in this run until every batch has settled (else exit 75 while any is pending)').env(env('WAIT')))
+    .addOption(new Option('--poll-interval <duration>', 'batch: time between polls with --wait').env(env('POLL_INTERVAL')).default('60s'))
     .addOption(new Option('--json', 'print a machine-readable summary on stdout').env(env('JSON')))
     .addOption(new Option('--no-progress', 'no progress bar or progress log lines'))
     .addOption(new Option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent').env(env('LOG_LEVEL')).default('info'))

@@ -15,7 +15,7 @@ import { validateOptions } from './validate.js';
 
 const GB = 1024 ** 3;
 export const DEFAULT_MAX_MEMORY_BYTES = 1.5 * GB;
-import { EMBEDDING_ENCODINGS, LOG_LEVELS, PROVIDERS } from './run-flags.js';
+import { EMBEDDING_ENCODINGS, LOG_LEVELS, PROVIDERS, VIA } from './run-flags.js';
 
 const optional = <T extends z.ZodType>(schema: T) => schema.optional();
 
@@ -63,6 +63,11 @@ const schema = z.object({
   mockLatency: fields.duration(),
   mockFailRate: fields.ratio(),
   mockResponseBytes: optional(fields.bytes()),
+  via: fields.choice(VIA),
+  batchMaxRequests: fields.integer(1, 50_000),
+  batchMaxBytes: fields.bytes(),
+  wait: z.boolean().optional(),
+  pollInterval: fields.positiveDuration(),
   json: z.boolean().optional(),
   progress: z.boolean(),
   logLevel: fields.choice(LOG_LEVELS),
@@ -118,6 +123,9 @@ export interface RunOptions {
   readonly keepAlive: string | undefined;
   readonly unload: boolean;
   readonly mock: { readonly latencyMs: number; readonly failRate: number; readonly responseBytes: number | undefined };
+  /** live: the engine; batch: the provider's Batch API (src/batch/). */
+  readonly via: (typeof VIA)[number];
+  readonly batch: { readonly maxRequests: number; readonly maxBytes: number; readonly wait: boolean; readonly pollIntervalMs: number };
   readonly json: boolean;
   readonly progress: boolean;
   readonly logLevel: (typeof LOG_LEVELS)[number];
@@ -142,6 +150,9 @@ export function resolveRunOptions(command: Command, fixedMode: Mode | undefined,
   const apiKey = apiKeyFromEnv(raw.provider, environment);
   const headers = raw.header ?? [];
   if (raw.provider === 'anthropic') checkAnthropic(mode, baseUrl, apiKey, headers, raw.dryRun ?? false);
+  if (raw.via === 'batch' && raw.provider !== 'openai' && raw.provider !== 'mock') {
+    throw new UsageError(`Expected \`--via batch\` with --provider openai or mock, got \`--provider ${raw.provider}\` (its Batch API is not supported yet)`, { code: 'MS_BAD_OPTION' });
+  }
   const memoryLimit = detectMemoryLimit();
   const { warnMemoryBytes, maxMemoryBytes } = memoryThresholds(raw.warnMemory, raw.maxMemory, memoryLimit.bytes);
   return {
@@ -189,6 +200,8 @@ export function resolveRunOptions(command: Command, fixedMode: Mode | undefined,
     keepAlive: raw.keepAlive === undefined ? undefined : `${Math.round(raw.keepAlive / 1000)}s`,
     unload: raw.unload ?? false,
     mock: { latencyMs: raw.mockLatency, failRate: raw.mockFailRate, responseBytes: raw.mockResponseBytes },
+    via: raw.via,
+    batch: { maxRequests: raw.batchMaxRequests, maxBytes: raw.batchMaxBytes, wait: raw.wait ?? false, pollIntervalMs: raw.pollInterval },
     json: raw.json ?? false,
     progress: raw.progress,
     logLevel: raw.logLevel,

@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { errorAnswer, failsOnAttempt, type MockAnswer, mockAnswer, sha256Hex } from './mock-answers.js';
+import type { MockBatchOptions, MockBatches } from './mock-batches.js';
 
 export interface MockServerOptions {
   /** 0 (default) picks a free port. */
@@ -16,6 +17,8 @@ export interface MockServerOptions {
   readonly failRate?: number;
   /** Pad each chat answer's content to about this many bytes. */
   readonly responseBytes?: number | undefined;
+  /** The Files + Batches endpoints' timings and faults (src/provider/mock-batches.ts). */
+  readonly batches?: MockBatchOptions;
 }
 
 export interface MockServerStats {
@@ -62,9 +65,18 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     return mockAnswer(request.method ?? 'GET', path, bodyText, { responseBytes: options.responseBytes });
   };
 
+  // Files + Batches state lives as long as this server; made on the first batch request (it holds a temp dir).
+  let batches: Promise<MockBatches> | undefined;
+  const batchRoutes = (): Promise<MockBatches> =>
+    (batches ??= import('./mock-batches.js').then(({ MockBatches }) => new MockBatches(options.batches)));
+
   const server = http.createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     stats.requests += 1;
+    if (path.startsWith('/v1/files') || path.startsWith('/v1/batches')) {
+      void batchRoutes().then((routes) => routes.handle(request, response)).catch(() => response.destroy());
+      return;
+    }
     const key = KNOWN_PATHS.has(path) ? path : 'other';
     stats.byPath[key] = (stats.byPath[key] ?? 0) + 1;
     void handle(request, response);
@@ -93,7 +105,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections(); // keep-alive sockets would hold close() open
-      });
+      }).then(async () => (await batches)?.close());
       return closing;
     },
   };

@@ -20,9 +20,10 @@ const args = (input: string, db: string, url: string) => [
 const writeTexts = (file: string, count: number) =>
   fs.writeFileSync(file, `${Array.from({ length: count }, (_, i) => JSON.stringify({ id: `t${i}`, text: `text ${i}` })).join('\n')}\n`);
 
-/** Schema 3 only added vector_models and dropped vectors_model_dim, the cost schema only added columns and run_costs: undoing that leaves what schema 2 wrote. */
+/** Schema 3 added vector_models and dropped vectors_model_dim, the cost schema columns and run_costs, the batch schema its tables: undoing that leaves what schema 2 wrote. */
 function downgradeToSchemaTwo(file: string): void {
   const db = new Database(file);
+  db.exec("DROP TABLE batch_chunks; DROP TABLE batches; DROP TABLE batch_members; DELETE FROM meta WHERE key = 'checkpoint_id';");
   db.exec('DROP TABLE run_costs; ALTER TABLE records DROP COLUMN model; ALTER TABLE records DROP COLUMN prompt_tokens;');
   db.exec('ALTER TABLE records DROP COLUMN completion_tokens; ALTER TABLE records DROP COLUMN cost_usd;');
   db.exec('CREATE INDEX vectors_model_dim ON vectors(model, dim); DROP TABLE vector_models; PRAGMA user_version = 2;');

@@ -22,10 +22,14 @@ export function registerStatus(program: Command): void {
         const { openCheckpoint } = await import('../../checkpoint/open.js');
         const { readStatusSnapshot } = await import('../../checkpoint/status-snapshot.js');
         const { renderStatus, statusJson } = await import('../../output/status-view.js');
+        const { listBatches } = await import('../../checkpoint/batch-batches.js');
+        const { batchesJson, renderBatches } = await import('../../output/batch-view.js');
         const db = openCheckpoint(options.db, { create: false, readonly: true });
         let snapshot: StatusSnapshot;
+        let batches: ReturnType<typeof listBatches>;
         try {
           snapshot = readStatusSnapshot(db, options.runs);
+          batches = listBatches(db);
         } finally {
           db.close();
         }
@@ -34,7 +38,9 @@ export function registerStatus(program: Command): void {
           .map((file) => fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0)
           .reduce((sum, size) => sum + size, 0);
         const report = { checkpoint: { path: path.resolve(options.db), sizeBytes }, ...snapshot };
-        process.stdout.write(options.json === true ? `${JSON.stringify(statusJson(report))}\n` : renderStatus(report));
+        process.stdout.write(
+          options.json === true ? `${JSON.stringify({ ...statusJson(report), batches: batchesJson(batches) })}\n` : renderStatus(report) + renderBatches(batches),
+        );
         return ExitCode.ok;
       }),
     );

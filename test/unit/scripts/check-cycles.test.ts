@@ -106,7 +106,7 @@ describe('checkTree', () => {
     const result = checkTree(root, { allowed: [] });
     expect(result.cycles).toEqual([]);
     expect(result.violations).toEqual([
-      { from: 'ui/c.ts', to: 'engine/engine.ts', why: 'only cli/ wires the engine: nothing else imports engine/' },
+      { from: 'ui/c.ts', to: 'engine/engine.ts', why: 'only cli/ (and the batch pipeline) use the engine: nothing else imports engine/' },
     ]);
   });
 

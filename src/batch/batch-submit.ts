@@ -1,0 +1,158 @@
+// Submit, part one: one pass over the input that streams every pending record into chunk files. Pending: not
+// done, not failed for good (the planner's rules), and not in a live batch (no batch_members row). Identical
+// requests share one batch line (custom_id = request hash); answers already stored are cache hits, as in live mode.
+import type { BatchChunks, MemberRow } from '../checkpoint/batch-chunks.js';
+import type { CheckpointStore, Outcome, RunCounters } from '../checkpoint/store.js';
+import { cacheCandidates, idOf, planBatch, type PlanContext } from '../engine/planner.js';
+import { inShard, type Shard } from '../input/shard.js';
+import type { InputSource } from '../input/open-input.js';
+import { normalizeLine, type NormalizeOptions } from '../input/normalize.js';
+import type { Job, ParsedLine } from '../input/record.js';
+import { embeddingDetail, embeddingsRequestBody } from './batch-embeddings.js';
+import type { ChunkWriter } from './chunk-writer.js';
+
+export interface SubmitContext {
+  readonly store: CheckpointStore;
+  readonly chunks: BatchChunks;
+  readonly writer: ChunkWriter;
+  readonly run: number;
+  readonly counters: RunCounters;
+  readonly normalise: NormalizeOptions;
+  readonly retryFailed: boolean;
+  readonly refreshOlderThanMs: number | undefined;
+  readonly limit: number | undefined;
+  readonly shard: Shard | undefined;
+  readonly normalize: boolean;
+  readonly embeddingEncoding: 'base64' | 'float';
+  /** Full GC, every GC_BYTES of input: a pass's garbage would otherwise grow the heap with the input. */
+  readonly gc?: (() => void) | undefined;
+}
+
+export interface SubmitTally {
+  /** Records put into a batch file by this pass (new lines or joined to an identical request's line). */
+  queued: number;
+  /** Records already in a live batch. */
+  inFlight: number;
+}
+
+const INTAKE = 500;
+/** An intake also ends at this many input bytes: long lines must not multiply its memory. */
+const INTAKE_BYTES = 1024 * 1024;
+const GC_BYTES = 16 * 1024 * 1024;
+
+export async function streamPending(context: SubmitContext, input: InputSource): Promise<SubmitTally> {
+  const tally: SubmitTally = { queued: 0, inFlight: 0 };
+  const planContext: PlanContext = {
+    run: context.run,
+    now: Date.now(),
+    retryFailed: context.retryFailed,
+    refreshOlderThanMs: context.refreshOlderThanMs,
+    pendingIds: new Map(),
+  };
+  let items: ParsedLine[] = [];
+  let itemBytes = 0;
+  let sinceGc = 0;
+  let read = 0;
+  try {
+    for await (const raw of input.lines()) {
+      const parsed = normalizeLine(raw, context.normalise);
+      if (context.shard !== undefined && !inShard(idOf(parsed).id, context.shard)) continue;
+      items.push(parsed);
+      itemBytes += 'bytes' in raw ? raw.bytes.length : 0;
+      read += 1;
+      if (items.length >= INTAKE || itemBytes >= INTAKE_BYTES) {
+        intake(context, items, planContext, tally);
+        sinceGc += itemBytes;
+        items = [];
+        itemBytes = 0;
+        if (sinceGc >= GC_BYTES) {
+          context.gc?.();
+          sinceGc = 0;
+        }
+      }
+      if (context.limit !== undefined && read >= context.limit) break;
+    }
+    if (items.length > 0) intake(context, items, planContext, tally);
+    context.store.database.transaction(() => {
+      context.writer.finishCurrent();
+      context.store.commit(context.run, [], context.counters);
+    })();
+  } catch (error) {
+    context.writer.abandon();
+    throw error;
+  }
+  return tally;
+}
+
+function intake(context: SubmitContext, items: readonly ParsedLine[], planContext: PlanContext, tally: SubmitTally): void {
+  const { store, chunks, writer, counters } = context;
+  const ids = items.map((item) => idOf(item).id);
+  const stored = store.lookup(ids, context.refreshOlderThanMs !== undefined);
+  const live = chunks.liveMembers(ids);
+  const cachedAt = store.cachedResponses(cacheCandidates(items, stored, planContext));
+  const plans = planBatch(items, stored, cachedAt, planContext);
+  const outcomes: Outcome[] = [];
+  const toSend: Job[] = [];
+  counters.recordsRead += items.length;
+  for (const plan of plans) {
+    switch (plan.kind) {
+      case 'duplicate':
+        outcomes.push(plan);
+        counters.failed += 1;
+        break;
+      case 'bad':
+        outcomes.push({ kind: 'failed', id: plan.bad.id, line: plan.bad.line, endpoint: null, hash: null, code: plan.bad.code, message: plan.bad.message, httpStatus: null, retryable: false, attempts: 0, trimmed: false });
+        counters.failed += 1;
+        break;
+      case 'skip':
+        outcomes.push({ kind: 'seen', id: plan.id, line: plan.line });
+        counters.skipped += 1;
+        break;
+      case 'cached':
+        outcomes.push({ kind: 'done', id: plan.job.id, line: plan.job.line, endpoint: plan.job.endpoint, hash: plan.job.hash, response: null, cached: true, attempts: 0, trimmed: plan.job.trimmed });
+        counters.done += 1;
+        counters.cacheHits += 1;
+        break;
+      case 'send': {
+        const member = live.get(plan.job.id);
+        if (member === undefined) toSend.push(plan.job);
+        else if (member.runId === context.run && member.line !== plan.job.line) {
+          outcomes.push({ kind: 'duplicate', id: plan.job.id, line: plan.job.line, firstLine: member.line });
+          counters.failed += 1;
+        } else tally.inFlight += 1;
+        break;
+      }
+    }
+  }
+  const sharedLines = chunks.liveLines(toSend.filter((job) => writer.lineOf(job.hash) === undefined).map((job) => job.hash));
+  // Lines this intake wrote, also into chunks it already finished.
+  const written = new Map<string, { chunkId: number; fileLine: number }>();
+  for (const job of toSend) {
+    const shared = written.get(job.hash) ?? writer.lineOf(job.hash) ?? sharedLines.get(job.hash);
+    const detail = job.endpoint === '/v1/embeddings' ? embeddingDetail(job, context.normalize) : null;
+    const member = (chunkId: number, fileLine: number): MemberRow => ({
+      recordId: job.id, chunkId, customId: job.hash, line: job.line, fileLine, runId: context.run, trimmed: job.trimmed, tokens: job.estimatedTokens, detail,
+    });
+    if (shared !== undefined) {
+      writer.addMember(member(shared.chunkId, shared.fileLine));
+      tally.queued += 1;
+      continue;
+    }
+    const body = job.endpoint === '/v1/embeddings' ? embeddingsRequestBody(job, context.embeddingEncoding) : job.body;
+    const added = writer.add(job.hash, JSON.stringify({ custom_id: job.hash, method: 'POST', url: job.endpoint, body }));
+    if ('tooLarge' in added) {
+      const message = `the request is ${added.bytes} bytes, over --batch-max-bytes: it cannot go in a batch file`;
+      outcomes.push({ kind: 'failed', id: job.id, line: job.line, endpoint: job.endpoint, hash: job.hash, code: 'request_too_large', message, httpStatus: null, retryable: false, attempts: 0, trimmed: job.trimmed });
+      counters.failed += 1;
+      continue;
+    }
+    written.set(job.hash, added);
+    writer.addMember(member(added.chunkId, added.fileLine));
+    tally.queued += 1;
+  }
+  store.database.transaction(() => {
+    writer.flushMembers();
+    store.commit(context.run, outcomes, counters);
+  })();
+  planContext.pendingIds.clear();
+}

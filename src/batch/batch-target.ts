@@ -1,0 +1,31 @@
+// Where a batch run sends its files: OpenAI (or any server with its Files + Batches API, by --base-url), or the
+// built-in mock, started in this process. The mock's batches live only as long as the run, so it always waits.
+import type { RunOptions } from '../config/run-options.js';
+import { BatchClient } from '../provider/batch-client.js';
+import { OPENAI_DEFAULT_BASE_URL } from '../provider/openai.js';
+
+export interface BatchTarget {
+  readonly client: BatchClient;
+  /** The in-process mock forgets its batches when the run ends: the run polls until they settle. */
+  readonly forcesWait: boolean;
+  close(): Promise<void>;
+}
+
+export async function openBatchClient(options: RunOptions): Promise<BatchTarget> {
+  const common = { headers: options.headers, timeoutMs: options.timeoutMs, maxRetries: options.maxRetries };
+  if (options.provider !== 'mock') {
+    const client = new BatchClient({ ...common, baseUrl: options.baseUrl ?? OPENAI_DEFAULT_BASE_URL, apiKey: options.apiKey });
+    return { client, forcesWait: false, close: () => client.close() };
+  }
+  const { startMockServer } = await import('../provider/mock-server.js');
+  const server = await startMockServer({ port: 0, batches: { validatingMs: 20, inProgressMs: 50, finalizingMs: 20 } });
+  const client = new BatchClient({ ...common, baseUrl: `${server.url}/v1`, apiKey: undefined });
+  return {
+    client,
+    forcesWait: true,
+    close: async () => {
+      await client.close().catch(() => undefined);
+      await server.close();
+    },
+  };
+}
