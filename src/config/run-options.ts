@@ -154,6 +154,10 @@ export function resolveRunOptions(command: Command, fixedMode: Mode | undefined,
   if (raw.via === 'batch' && raw.provider !== 'openai' && raw.provider !== 'mock') {
     throw new UsageError(`Expected \`--via batch\` with --provider openai or mock, got \`--provider ${raw.provider}\` (its Batch API is not supported yet)`, { code: 'MS_BAD_OPTION' });
   }
+  // The spend breaker reserves per request in the live engine; batch chunks are not reserved yet.
+  if (raw.via === 'batch' && raw.maxCost !== undefined) {
+    throw new UsageError(`\`--max-cost ${raw.maxCost}\` cannot be used with \`--via batch\` yet: the spend breaker only reserves live requests. Drop --max-cost, or run without --via batch`, { code: 'MS_BAD_OPTION' });
+  }
   const memoryLimit = detectMemoryLimit();
   const { warnMemoryBytes, maxMemoryBytes } = memoryThresholds(raw.warnMemory, raw.maxMemory, memoryLimit.bytes);
   return {
