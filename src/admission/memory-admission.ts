@@ -8,12 +8,12 @@ type Request = Pick<Job, 'endpoint' | 'body'>;
 import { InflightBudget, type InflightBudgetOptions, type Reservation } from './inflight-budget.js';
 import { packSizeFor } from './pack-size.js';
 import { responseAdmission, type ResponseAdmissionHook } from './response-admission.js';
-import { SizeEstimator, type SizeEstimatorSnapshot, type WireEncoding } from './size-estimator.js';
+import { HOLD_FACTOR, SizeEstimator, type SizeEstimatorSnapshot, type WireEncoding } from './size-estimator.js';
 
 export interface MemoryAdmissionOptions extends InflightBudgetOptions {
   /** --max-response-bytes: no answer is assumed bigger than this. */
   readonly maxResponseBytes: number;
-  /** --concurrency: before anything is learned each request is assumed to need its share of the budget. */
+  /** --concurrency: kept for callers; the first answers are probed a few at a time whatever the ceiling (PROBES). */
   readonly concurrency: number;
 }
 
@@ -26,6 +26,14 @@ export interface Admitted {
 /** A pack's answer may take this share of the whole budget, so two packs can be read at once. */
 const PACK_BUDGET_SHARE = 0.5;
 const MIN_DEFAULT_BODY = 64 * 1024;
+/**
+ * Before an (endpoint, model) has answered, each request reserves 1/PROBES of the budget, so about this many
+ * answers of unknown size are in flight at once. A per-request share of --concurrency was too small for big chunked
+ * answers: 64 admitted at 2 MB each then all had to grow to 18 MB, stalled, and were preempted one by one (97
+ * retries for 80 records of 6 MB). Small answers lose little: their content-length shrinks the reservation at the
+ * headers, and after the first few answers the learned size replaces this.
+ */
+const PROBES = 4;
 
 export class MemoryAdmission {
   readonly budget: InflightBudget;
@@ -35,7 +43,7 @@ export class MemoryAdmission {
 
   constructor(options: MemoryAdmissionOptions) {
     this.budget = new InflightBudget(options);
-    const share = Math.floor(this.budget.ceilingBytes() / Math.max(1, options.concurrency) / 3);
+    const share = Math.floor(this.budget.ceilingBytes() / PROBES / HOLD_FACTOR);
     this.sizes = new SizeEstimator({ defaultBodyBytes: Math.min(options.maxResponseBytes, Math.max(MIN_DEFAULT_BODY, share)) });
   }
 

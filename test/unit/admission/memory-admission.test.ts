@@ -18,9 +18,11 @@ function admission(maxInflightBytes = 64 * MB, concurrency = 16) {
 }
 
 describe('MemoryAdmission', () => {
-  it('before any answer a chat request is assumed to need its share of the budget', () => {
-    expect(admission(48 * MB, 16).estimate(chat)).toBe(Math.ceil(MB * HOLD_FACTOR));
-    expect(admission(48 * MB, 1).estimate(chat)).toBe(8 * MB * HOLD_FACTOR); // capped at --max-response-bytes
+  it('before any answer a chat request reserves a quarter of the budget, whatever --concurrency', () => {
+    // guards: 64 chunked 6 MB answers admitted at 1/64 of the budget each stalled growing and were preempted over and over
+    expect(admission(48 * MB, 16).estimate(chat)).toBe(12 * MB);
+    expect(admission(48 * MB, 64).estimate(chat)).toBe(12 * MB);
+    expect(admission(480 * MB, 1).estimate(chat)).toBe(8 * MB * HOLD_FACTOR); // capped at --max-response-bytes
   });
 
   it('learns chat answer sizes, and clamps an estimate to the whole budget (an estimate is not a verdict)', () => {
