@@ -10,6 +10,7 @@ export interface BigAnswerServer {
   readonly server: FaultServer;
   /** Record id -> sha256 of the content last sent for it (not the content: 6 MB x hundreds would not fit here). */
   readonly sent: Map<string, string>;
+  close(): Promise<void>;
 }
 
 export async function startBigAnswerServer(options: { readonly bytesOf: (id: string) => number; readonly chunked: boolean }): Promise<BigAnswerServer> {
@@ -23,7 +24,7 @@ export async function startBigAnswerServer(options: { readonly bytesOf: (id: str
       return { status: answer.status, body: answer.body, headers: answer.headers, chunked: options.chunked };
     },
   });
-  return { server, sent };
+  return { server, sent, close: () => server.close() };
 }
 
 /** Ids whose stored answer's content differs from what the server sent (or that are not done). */

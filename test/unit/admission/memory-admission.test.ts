@@ -47,11 +47,20 @@ describe('MemoryAdmission', () => {
   it('embeddings: estimates from the requested dimension, then packs come down once the dimension is known', () => {
     const subject = admission(40 * MB);
     expect(subject.estimate(pack(100, { dimensions: 3072 }))).toBe(Math.ceil(100 * (3072 * (16 / 3) + 64) * HOLD_FACTOR));
-    expect(subject.packSize('e', 'base64', 512)).toBe(512);
+    // guards: a full 512-text first pack of 3,072 floats passed --max-response-bytes and failed all 512 texts
+    expect(subject.packSize('e', 'base64', 512)).toBe(16);
+    expect(subject.packSize('e', 'base64', 4)).toBe(4);
     subject.observe(pack(512), 512 * 16_434, 3072);
     const size = subject.packSize('e', 'base64', 512);
     expect(size).toBeLessThan(512);
     expect(size * 16_434 * HOLD_FACTOR).toBeLessThanOrEqual(40 * MB * 0.5 * 0.8 * 1.2);
+  });
+
+  it('packs also fit --max-response-bytes (8 MB here) when the budget is larger', () => {
+    const subject = admission(4000 * MB);
+    subject.noteDimension('e', 3072);
+    const perText = 3072 * 24 + 64;
+    expect(subject.packSize('e', 'float', 512)).toBe(Math.floor((8 * MB * 0.8) / perText));
   });
 
   it('the packer can tell the dimension (from the checkpoint) before any answer', () => {
