@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { describeFailure, runOnce } from './cell.mjs';
 import { CONTENDERS, removeWork } from './contenders.mjs';
-import { formatCount, formatMb, formatRate, formatRatio, formatSeconds, formatSize, markdownTable, verdict } from './report.mjs';
+import { formatCount, formatMb, formatRate, formatRatio, formatSize, markdownTable, verdict } from './report.mjs';
 
 const MB = 1024 * 1024;
 const HALTED = 75;
