@@ -1,6 +1,5 @@
 // Issue 11 in a real 512 MB memory cgroup: 6 MB answers at --concurrency 64 with --restarts 3 used to be
 // OOM-killed within seconds, and every fresh worker ramped straight back to 64 in flight.
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writePrompts } from '../helpers/checkpoint.js';
@@ -10,7 +9,7 @@ import { makeMemoryCgroup, probeMemoryCgroup, type TestMemoryCgroup } from '../h
 import { useTestWork } from '../helpers/test-work.js';
 
 const MB = 1024 * 1024;
-const RECORDS = Number(process.env.ADM_RECORDS ?? 80);
+const RECORDS = 80;
 const probe = probeMemoryCgroup();
 const work = useTestWork('admission-cgroup');
 
@@ -37,12 +36,10 @@ describe.skipIf(!probe.ok)(`memory admission in a 512 MB cgroup (${probe.ok ? `v
         '--restarts', '3', '--no-progress', '--log-level', 'warn', '--json',
       ];
       const run = await collect(cgroup.spawn(process.execPath, [BIN, ...args], { env: cleanEnv({ OPENAI_API_KEY: 'sk-test' }), stdio: ['pipe', 'pipe', 'pipe'] }));
-      if (process.env.ADM_DEBUG) fs.writeFileSync(`/tmp/admtest-cg-${chunked}.txt`, run.stdout + '\n' + run.stderr + '\npeak ' + cgroup.peakBytes());
       expect(cgroup.oomKills(), run.stderr).toBe(0);
       expect(run.code, run.stderr).toBe(0);
       const ids = Array.from({ length: RECORDS }, (_, i) => `r${i}`);
       expect(inexactRecords(db, sent, ids)).toEqual([]);
-      expect(cgroup.peakBytes() ?? 0).toBeLessThanOrEqual(512 * MB);
     }, 60_000);
   }
 });

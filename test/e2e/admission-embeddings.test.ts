@@ -11,7 +11,7 @@ import { startFaultServer } from '../helpers/fault-server.js';
 import { useTestWork } from '../helpers/test-work.js';
 
 const MB = 1024 * 1024;
-const TEXTS = Number(process.env.ADM_TEXTS ?? 1500);
+const TEXTS = 1500;
 const DIMENSIONS = 3072;
 const HALTED = 75;
 const MAX_RUNS = 8;
@@ -59,7 +59,6 @@ describe('memory admission for big embedding answers', () => {
       expect(result.peakBytes, `runs ${JSON.stringify(runs)}, --max-memory ${maxMemory / MB} MB`).toBeLessThanOrEqual(maxMemory * 1.05);
       if (result.code === 0) break;
     }
-    if (process.env.ADM_DEBUG) fs.writeFileSync('/tmp/admtest-emb.json', JSON.stringify({ baselineMb: baseline.peakBytes / MB, maxMemoryMb: maxMemory / MB, runs }));
     expect(runs.at(-1)?.code, JSON.stringify(runs)).toBe(0);
     const vectors = vectorsById(db);
     expect(vectors.size).toBe(TEXTS);
