@@ -9,7 +9,7 @@ import { makeMemoryCgroup, probeMemoryCgroup, type TestMemoryCgroup } from '../h
 import { useTestWork } from '../helpers/test-work.js';
 
 const MB = 1024 * 1024;
-const RECORDS = 80;
+const RECORDS = 50;
 const probe = probeMemoryCgroup();
 const work = useTestWork('admission-cgroup');
 

@@ -23,7 +23,7 @@ describe('a restart starts from what was learned', () => {
     // guards: issue 11, "every fresh worker ramped straight back to 64 requests in flight"
     const input = path.join(work.dir, 'in.jsonl');
     const db = path.join(work.dir, 'in.db');
-    writePrompts(input, 600);
+    writePrompts(input, 400);
     const result = await runCli(pressure(input, db, ['--restarts', '1']));
     expect([0, 75], result.stderr).toContain(result.code);
     const runs = query<{ status: string }>(db, 'SELECT status FROM runs ORDER BY id');
