@@ -11,6 +11,7 @@ import { updateBenchmarksDoc } from './bench/docs.mjs';
 import { HELP, parseBenchOptions, selects } from './bench/options.mjs';
 import { loadLine, machineInfo, machineLine } from './bench/report.mjs';
 import { batchScenario } from './bench/scenario-batch.mjs';
+import { bigAnswersScenario } from './bench/scenario-big-answers.mjs';
 import { cacheScenario } from './bench/scenario-cache.mjs';
 import { ceilingScenario } from './bench/scenario-ceiling.mjs';
 import { compareScenario } from './bench/scenario-compare.mjs';
@@ -28,7 +29,7 @@ import { startBenchServer } from './bench/server-process.mjs';
  * startServer({responseBytes, dimensions, latencyMs}).
  */
 const SCENARIOS = [
-  startupScenario, cacheScenario, pressureScenario, embeddingsScenario, latencyScenario, ceilingScenario,
+  startupScenario, cacheScenario, pressureScenario, bigAnswersScenario, embeddingsScenario, latencyScenario, ceilingScenario,
   resumeScenario, compareScenario, batchScenario,
 ];
 /** The docs block that records when the last full run was made and how long it took. */

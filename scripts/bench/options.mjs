@@ -25,6 +25,8 @@ Options:
   --max-memory <size>          memsafe --max-memory (default 105MB)
   --response-bytes <n>         answer content size (default 65536)
   --max-reruns <n>             reruns after a halt before giving up (default 50)
+  big-answers (issue 11)
+  --big-answers-records <n>    records, every second answer 3 MB (default 2000; quick 300)
   embeddings (issue 3)
   --embeddings-sizes <n,n>     text counts (default 20000,200000; quick 2000,10000)
   --dimensions <n>             vector size the server answers, every embedding scenario (default 256)
@@ -54,7 +56,7 @@ Options:
 
 /** Options that shrink a scenario: a run with any of them is not written to the docs by default. */
 const SIZE_OPTIONS = [
-  'sizes', 'pressure-records', 'embeddings-sizes', 'compare-sizes', 'latency-records', 'ceiling-records',
+  'sizes', 'pressure-records', 'big-answers-records', 'embeddings-sizes', 'compare-sizes', 'latency-records', 'ceiling-records',
   'load-duration', 'resume-records', 'startup-runs',
 ];
 const LOAD_GENERATORS = ['auto', 'autocannon', 'builtin'];
@@ -82,6 +84,7 @@ export function parseBenchOptions(argv, scenarios) {
       runs: { type: 'string', default: '1' },
       concurrency: { type: 'string', default: '32' },
       'pressure-records': { type: 'string' },
+      'big-answers-records': { type: 'string' },
       'max-memory': { type: 'string', default: '105MB' },
       'response-bytes': { type: 'string', default: '65536' },
       'max-reruns': { type: 'string', default: '50' },
@@ -135,6 +138,7 @@ export function parseBenchOptions(argv, scenarios) {
     runs: positiveInteger('runs', values.runs),
     concurrency: positiveInteger('concurrency', values.concurrency),
     pressureRecords: positiveInteger('pressure-records', values['pressure-records']),
+    bigAnswersRecords: positiveInteger('big-answers-records', values['big-answers-records']),
     maxMemory: values['max-memory'],
     responseBytes: positiveInteger('response-bytes', values['response-bytes']),
     maxReruns: reruns,

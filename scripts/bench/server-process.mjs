@@ -11,7 +11,7 @@ const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 
 /**
- * @param {{responseBytes?: number, dimensions?: number, latencyMs?: number, maxLifetimeMs?: number}} options
+ * @param {{responseBytes?: number, dimensions?: number, latencyMs?: number, maxLifetimeMs?: number, bigEvery?: number, bigResponseBytes?: number, chunked?: boolean}} options
  * @returns {Promise<{port: number, pid: number, baseUrl: string, latencyMs: number, stats: () => Promise<Record<string, number>>, resetPeak: () => Promise<Record<string, number>>, cpuMs: () => number | undefined, stop: () => Promise<void>}>}
  */
 export async function startBenchServer(options = {}) {
@@ -22,6 +22,8 @@ export async function startBenchServer(options = {}) {
     '--latency-ms', String(options.latencyMs ?? 0),
     '--max-lifetime-ms', String(options.maxLifetimeMs ?? 2 * 60 * 60 * 1000),
     '--watch-stdin',
+    ...(options.bigEvery === undefined ? [] : ['--big-every', String(options.bigEvery), '--big-response-bytes', String(options.bigResponseBytes ?? 0)]),
+    ...(options.chunked === true ? ['--chunked'] : []),
   ];
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const port = await readPort(child);

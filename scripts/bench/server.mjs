@@ -4,7 +4,11 @@
 // GET /_bench/stats answers its counters (requests, in flight now and at most since the last
 // GET /_bench/reset-peak).
 //
+// --big-every N with --big-response-bytes B: every Nth chat answer carries B bytes of content (the big-answers
+// scenario); --chunked sends every answer without content-length, in 64 KB writes.
+//
 //   node scripts/bench/server.mjs [--port 0] [--response-bytes 16] [--dimensions 8] [--latency-ms 0] [--max-lifetime-ms 7200000] [--watch-stdin]
+//                                 [--big-every 0] [--big-response-bytes 0] [--chunked]
 import http from 'node:http';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { parseArgs } from 'node:util';
@@ -17,6 +21,9 @@ const { values } = parseArgs({
     'latency-ms': { type: 'string', default: '0' },
     'max-lifetime-ms': { type: 'string', default: String(2 * 60 * 60 * 1000) },
     'watch-stdin': { type: 'boolean', default: false },
+    'big-every': { type: 'string', default: '0' },
+    'big-response-bytes': { type: 'string', default: '0' },
+    chunked: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -26,7 +33,10 @@ const responseBytes = Number(values['response-bytes']);
 const dimensions = Number(values.dimensions);
 const latencyMs = Number(values['latency-ms']);
 const maxLifetimeMs = Number(values['max-lifetime-ms']);
-for (const [name, value] of [['port', port], ['response-bytes', responseBytes], ['dimensions', dimensions], ['latency-ms', latencyMs], ['max-lifetime-ms', maxLifetimeMs]]) {
+const bigEvery = Number(values['big-every']);
+const bigResponseBytes = Number(values['big-response-bytes']);
+const chunked = values.chunked;
+for (const [name, value] of [['port', port], ['response-bytes', responseBytes], ['dimensions', dimensions], ['latency-ms', latencyMs], ['max-lifetime-ms', maxLifetimeMs], ['big-every', bigEvery], ['big-response-bytes', bigResponseBytes]]) {
   if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be an integer >= 0, got ${value}`);
 }
 
@@ -35,17 +45,23 @@ const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 
 const stats = { requests: 0, chat: 0, embeddings: 0, texts: 0, errors: 0, bytesIn: 0, inflight: 0, maxInflight: 0 };
 
-// One fixed answer, built once: the server does no per-request work beyond reading the body.
-const chatBody = Buffer.from(
-  JSON.stringify({
-    id: 'chatcmpl-bench',
-    object: 'chat.completion',
-    created: 1700000000,
-    model: 'bench',
-    choices: [{ index: 0, message: { role: 'assistant', content: 'x'.repeat(responseBytes) }, finish_reason: 'stop' }],
-    usage: { prompt_tokens: 12, completion_tokens: Math.max(1, Math.ceil(responseBytes / 4)), total_tokens: 12 + Math.max(1, Math.ceil(responseBytes / 4)) },
-  }),
-);
+/** A chat answer of `contentBytes` bytes of content. */
+function chatAnswer(contentBytes) {
+  const tokens = Math.max(1, Math.ceil(contentBytes / 4));
+  return Buffer.from(
+    JSON.stringify({
+      id: 'chatcmpl-bench',
+      object: 'chat.completion',
+      created: 1700000000,
+      model: 'bench',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'x'.repeat(contentBytes) }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 12, completion_tokens: tokens, total_tokens: 12 + tokens },
+    }),
+  );
+}
+// Fixed answers, built once: the server does no per-request work beyond reading the body.
+const chatBody = chatAnswer(responseBytes);
+const bigChatBody = bigEvery > 0 ? chatAnswer(bigResponseBytes) : chatBody;
 const embedding = Array.from({ length: dimensions }, (_, index) => Number(((index + 1) / (dimensions + 1)).toFixed(6)));
 // What the real API sends for encoding_format "base64" (the official SDK asks for it): little-endian float32.
 const embeddingBase64 = Buffer.from(new Float32Array(embedding).buffer).toString('base64');
@@ -59,13 +75,28 @@ function send(res, status, body) {
   }
 }
 
+const CHUNK_BYTES = 64 * 1024;
+
 function write(res, status, body) {
   res.writeHead(status, {
     'content-type': 'application/json',
-    'content-length': body.length,
+    ...(chunked ? {} : { 'content-length': body.length }),
     'x-request-id': `req-bench-${stats.requests}`,
   });
-  res.end(body);
+  if (!chunked) {
+    res.end(body);
+    return;
+  }
+  let at = 0;
+  const more = () => {
+    while (at < body.length && !res.destroyed) {
+      const slice = body.subarray(at, at + CHUNK_BYTES);
+      at += slice.length;
+      if (!res.write(slice)) return void res.once('drain', more);
+    }
+    if (!res.destroyed) res.end();
+  };
+  more();
 }
 
 function embeddingsBody(requestText) {
@@ -109,7 +140,7 @@ function handle(req, res) {
     try {
       if (isChat) {
         stats.chat++;
-        send(res, 200, chatBody);
+        send(res, 200, bigEvery > 0 && stats.chat % bigEvery === 0 ? bigChatBody : chatBody);
       } else if (isEmbeddings && size <= MAX_REQUEST_BYTES) {
         stats.embeddings++;
         send(res, 200, embeddingsBody(Buffer.concat(chunks).toString('utf8')));

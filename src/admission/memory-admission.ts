@@ -6,14 +6,14 @@ import type { Job } from '../input/record.js';
 /** What admission reads of a request: where it goes and what it asks for. */
 type Request = Pick<Job, 'endpoint' | 'body'>;
 import { InflightBudget, type InflightBudgetOptions, type Reservation } from './inflight-budget.js';
-import { packSizeFor } from './pack-size.js';
+import { PACK_MARGIN, packSizeFor } from './pack-size.js';
 import { responseAdmission, type ResponseAdmissionHook } from './response-admission.js';
-import { SizeEstimator, type SizeEstimatorSnapshot, type WireEncoding } from './size-estimator.js';
+import { HOLD_FACTOR, SizeEstimator, type SizeEstimatorSnapshot, type WireEncoding } from './size-estimator.js';
 
 export interface MemoryAdmissionOptions extends InflightBudgetOptions {
   /** --max-response-bytes: no answer is assumed bigger than this. */
   readonly maxResponseBytes: number;
-  /** --concurrency: before anything is learned each request is assumed to need its share of the budget. */
+  /** --concurrency: kept for callers; the first answers are probed a few at a time whatever the ceiling (PROBES). */
   readonly concurrency: number;
 }
 
@@ -26,16 +26,32 @@ export interface Admitted {
 /** A pack's answer may take this share of the whole budget, so two packs can be read at once. */
 const PACK_BUDGET_SHARE = 0.5;
 const MIN_DEFAULT_BODY = 64 * 1024;
+/**
+ * Before an (endpoint, model) has answered, each request reserves 1/PROBES of the budget, so about this many
+ * answers of unknown size are in flight at once. A per-request share of --concurrency was too small for big chunked
+ * answers: 64 admitted at 2 MB each then all had to grow to 18 MB, stalled, and were preempted one by one (97
+ * retries for 80 records of 6 MB). Small answers lose little: their content-length shrinks the reservation at the
+ * headers, and after the first few answers the learned size replaces this.
+ */
+const PROBES = 4;
+/**
+ * Texts per embeddings request until the model's dimension is known: a full --batch-size pack of big vectors could
+ * pass --max-response-bytes or the whole budget (512 x 3,072 floats is 15 MB) and fail every text of it, and a
+ * failed answer teaches no dimension. A small first pack shows it; packs are sized from it after.
+ */
+const PROBE_PACK = 16;
 
 export class MemoryAdmission {
   readonly budget: InflightBudget;
   readonly sizes: SizeEstimator;
   /** Embeddings dimension per model, as answers showed it. */
   private readonly dimensions = new Map<string, number>();
+  private readonly maxResponseBytes: number;
 
   constructor(options: MemoryAdmissionOptions) {
+    this.maxResponseBytes = options.maxResponseBytes;
     this.budget = new InflightBudget(options);
-    const share = Math.floor(this.budget.ceilingBytes() / Math.max(1, options.concurrency) / 3);
+    const share = Math.floor(this.budget.ceilingBytes() / PROBES / HOLD_FACTOR);
     this.sizes = new SizeEstimator({ defaultBodyBytes: Math.min(options.maxResponseBytes, Math.max(MIN_DEFAULT_BODY, share)) });
   }
 
@@ -68,11 +84,16 @@ export class MemoryAdmission {
     if (Number.isInteger(dimension) && dimension > 0) this.dimensions.set(model, dimension);
   }
 
-  /** Embeddings texts per request for `model` so one answer fits half the budget with a margin; `maxPack` until the dimension is known. */
+  /**
+   * Embeddings texts per request for `model` so one answer fits half the budget and --max-response-bytes, with a
+   * margin; a small probe pack (at most `maxPack`) until the dimension is known.
+   */
   packSize(model: string, encoding: WireEncoding, maxPack: number, dimension = this.dimensions.get(model)): number {
-    if (dimension === undefined) return Math.max(1, Math.floor(maxPack));
+    if (dimension === undefined) return Math.max(1, Math.min(PROBE_PACK, Math.floor(maxPack)));
     const perText = this.sizes.embeddingBytesPerText(model, dimension, encoding);
-    return packSizeFor(dimension, encoding, this.budget.ceilingBytes() * PACK_BUDGET_SHARE, maxPack, perText);
+    const budgetFit = packSizeFor(dimension, encoding, this.budget.ceilingBytes() * PACK_BUDGET_SHARE, maxPack, perText);
+    const capFit = Math.max(1, Math.floor((this.maxResponseBytes * PACK_MARGIN) / perText));
+    return Math.min(budgetFit, capFit);
   }
 
   /** Progress bar: bytes reserved now. */

@@ -1,5 +1,6 @@
 // What `memsafe status` reads: record counts, stored vectors and the latest runs, in one read transaction.
 import type Database from 'better-sqlite3';
+import { readLearnedState } from './learned-state.js';
 import { count, hasTable } from './read-helpers.js';
 import { countRuns, listRuns, type StoredRun } from './stored-runs.js';
 
@@ -47,6 +48,8 @@ export interface StatusSnapshot {
   /** The latest runs, newest first. */
   readonly runs: StoredRun[];
   readonly vectors: VectorStats;
+  /** The most in-flight answer bytes reserved at once by the latest run (its learned state), null before any. */
+  readonly inflightPeakBytes: number | null;
 }
 
 /** Counts and runs read in one transaction, so they agree even while a run is writing. */
@@ -56,5 +59,6 @@ export function readStatusSnapshot(db: Database.Database, runLimit: number): Sta
     runsTotal: countRuns(db),
     runs: listRuns(db, runLimit),
     vectors: readVectorStats(db),
+    inflightPeakBytes: readLearnedState(db)?.inflightPeakBytes ?? null,
   }))();
 }

@@ -11,6 +11,8 @@ export interface StatusReport {
   readonly runs: readonly StoredRun[];
   /** Embedding vectors stored (one per distinct text); absent or zero for a chat-only checkpoint. */
   readonly vectors?: VectorStats;
+  /** The latest run's in-flight answer bytes at their peak (`memory.inflight_peak_bytes`); null or absent before any. */
+  readonly inflightPeakBytes?: number | null;
 }
 
 function isoOrNull(ms: number | null): string | null {
@@ -26,6 +28,7 @@ export function statusJson(report: StatusReport): Record<string, unknown> {
     retryable: report.counts.retryable,
     line_errors: report.counts.lineErrors,
     vectors: { count: report.vectors?.count ?? 0, dims: report.vectors?.dims ?? [] },
+    inflight_peak_bytes: report.inflightPeakBytes ?? null,
     runs_total: report.runsTotal,
     runs: report.runs.map((run) => ({
       id: run.id,
@@ -122,6 +125,7 @@ export function renderStatus(report: StatusReport, now: number = Date.now()): st
     const dims = `${vectors.dims.length === 1 ? 'dimension' : 'dimensions'} ${vectors.dims.join(', ')}`;
     lines.push(`vectors     ${number(vectors.count)} stored (one per distinct text), ${dims}`);
   }
+  if ((report.inflightPeakBytes ?? 0) > 0) lines.push(`in flight   peak ${formatBytes(report.inflightPeakBytes ?? 0)} of answers reserved at once (latest run)`);
   if (report.runsTotal === 0) {
     lines.push('runs        none yet');
   } else {

@@ -12,7 +12,8 @@ export type Fault =
   | 'hang'
   | 'reset'
   | 'truncate'
-  | { readonly status: number; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>>; readonly delayMs?: number }
+  /** `chunked`: no content-length, the body streamed in 64 KB writes (with backpressure). */
+  | { readonly status: number; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>>; readonly delayMs?: number; readonly chunked?: boolean }
   | { readonly slowMs: number }
   /** A 200 body of this many bytes; with `declared` its content-length is sent up front. */
   | { readonly bytes: number; readonly declared?: boolean };
@@ -131,8 +132,19 @@ async function answer(request: http.IncomingMessage, response: http.ServerRespon
   if (fault.delayMs !== undefined) await delay(fault.delayMs);
   if (response.destroyed) return;
   const text = fault.body === undefined ? '' : typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body);
+  if (fault.chunked === true) return sendChunked(response, fault.status, fault.headers ?? {}, Buffer.from(text));
   response.writeHead(fault.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...fault.headers });
   response.end(text);
+}
+
+/** `body` with no content-length (transfer-encoding: chunked), 64 KB a write; stops when the client goes away. */
+async function sendChunked(response: http.ServerResponse, status: number, headers: Readonly<Record<string, string>>, body: Buffer): Promise<void> {
+  response.writeHead(status, { 'content-type': 'application/json', ...headers });
+  const step = 64 * 1024;
+  for (let at = 0; at < body.length && !response.destroyed; at += step) {
+    if (!response.write(body.subarray(at, at + step))) await drainOrClose(response);
+  }
+  if (!response.destroyed) response.end();
 }
 
 function sendOk(request: http.IncomingMessage, response: http.ServerResponse, body: string): void {

@@ -18,6 +18,7 @@ function budget(options: Partial<InflightBudgetOptions> & { rss?: number } = {})
     },
     now: () => state.now,
     rssMaxAgeMs: 0,
+    rssFarMaxAgeMs: 0,
     ...options,
   });
   return { subject, state };
@@ -54,8 +55,8 @@ describe('InflightBudget limit', () => {
     expect(subject.limitBytes()).toBe(limit);
   });
 
-  it('reads RSS at most once per rssMaxAgeMs of the injected clock', () => {
-    const { subject, state } = budget({ rssMaxAgeMs: 20 });
+  it('reads RSS at most once per rssMaxAgeMs of the injected clock near the limit', () => {
+    const { subject, state } = budget({ rssMaxAgeMs: 20, rss: 800 });
     subject.limitBytes();
     subject.limitBytes();
     state.now = 19;
@@ -64,6 +65,21 @@ describe('InflightBudget limit', () => {
     state.now = 20;
     subject.limitBytes();
     expect(state.reads).toBe(2);
+  });
+
+  it('far from the limit a reading is reused for rssFarMaxAgeMs; once close, for rssMaxAgeMs again', () => {
+    // guards: an RSS read per 20 ms cost 2% of a small-answer run's CPU, where memory was nowhere near the limit
+    const { subject, state } = budget({ rssMaxAgeMs: 20, rssFarMaxAgeMs: 250, rss: 100 });
+    state.now = 249;
+    subject.limitBytes();
+    expect(state.reads).toBe(1);
+    state.now = 250;
+    state.rss = 800;
+    expect(subject.limitBytes()).toBe(100);
+    expect(state.reads).toBe(2);
+    state.now = 270;
+    subject.limitBytes();
+    expect(state.reads).toBe(3);
   });
 
   it('the ceiling is taken at the lowest RSS seen (the baseline), the limit at the current one', () => {

@@ -18,9 +18,11 @@ function admission(maxInflightBytes = 64 * MB, concurrency = 16) {
 }
 
 describe('MemoryAdmission', () => {
-  it('before any answer a chat request is assumed to need its share of the budget', () => {
-    expect(admission(48 * MB, 16).estimate(chat)).toBe(Math.ceil(MB * HOLD_FACTOR));
-    expect(admission(48 * MB, 1).estimate(chat)).toBe(8 * MB * HOLD_FACTOR); // capped at --max-response-bytes
+  it('before any answer a chat request reserves a quarter of the budget, whatever --concurrency', () => {
+    // guards: 64 chunked 6 MB answers admitted at 1/64 of the budget each stalled growing and were preempted over and over
+    expect(admission(48 * MB, 16).estimate(chat)).toBe(12 * MB);
+    expect(admission(48 * MB, 64).estimate(chat)).toBe(12 * MB);
+    expect(admission(480 * MB, 1).estimate(chat)).toBe(8 * MB * HOLD_FACTOR); // capped at --max-response-bytes
   });
 
   it('learns chat answer sizes, and clamps an estimate to the whole budget (an estimate is not a verdict)', () => {
@@ -45,11 +47,20 @@ describe('MemoryAdmission', () => {
   it('embeddings: estimates from the requested dimension, then packs come down once the dimension is known', () => {
     const subject = admission(40 * MB);
     expect(subject.estimate(pack(100, { dimensions: 3072 }))).toBe(Math.ceil(100 * (3072 * (16 / 3) + 64) * HOLD_FACTOR));
-    expect(subject.packSize('e', 'base64', 512)).toBe(512);
+    // guards: a full 512-text first pack of 3,072 floats passed --max-response-bytes and failed all 512 texts
+    expect(subject.packSize('e', 'base64', 512)).toBe(16);
+    expect(subject.packSize('e', 'base64', 4)).toBe(4);
     subject.observe(pack(512), 512 * 16_434, 3072);
     const size = subject.packSize('e', 'base64', 512);
     expect(size).toBeLessThan(512);
     expect(size * 16_434 * HOLD_FACTOR).toBeLessThanOrEqual(40 * MB * 0.5 * 0.8 * 1.2);
+  });
+
+  it('packs also fit --max-response-bytes (8 MB here) when the budget is larger', () => {
+    const subject = admission(4000 * MB);
+    subject.noteDimension('e', 3072);
+    const perText = 3072 * 24 + 64;
+    expect(subject.packSize('e', 'float', 512)).toBe(Math.floor((8 * MB * 0.8) / perText));
   });
 
   it('the packer can tell the dimension (from the checkpoint) before any answer', () => {

@@ -93,6 +93,13 @@ describe('vectors', () => {
     const two = renderStatus({ ...report, vectors: { count: 3, dims: [8, 16] } }).split('\n');
     expect(two[2]).toBe('vectors     3 stored (one per distinct text), dimensions 8, 16');
   });
+
+  it('reports the in-flight peak (issue 11): --json inflight_peak_bytes, null before any run learned one; a text line when known', () => {
+    expect(statusJson(report)['inflight_peak_bytes']).toBeNull();
+    expect(statusJson({ ...report, inflightPeakBytes: 26_214_396 })['inflight_peak_bytes']).toBe(26_214_396);
+    expect(renderStatus(report)).not.toContain('in flight');
+    expect(renderStatus({ ...report, inflightPeakBytes: 25 * 1024 * 1024 })).toContain('in flight   peak 25 MB of answers reserved at once (latest run)');
+  });
 });
 
 describe('renderStatus', () => {
