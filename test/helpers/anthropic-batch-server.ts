@@ -21,6 +21,8 @@ export interface AnthropicBatchServerOptions {
   readonly expireFraction?: number;
   /** This many creates make their batch, then drop the connection without answering. */
   readonly loseCreates?: number;
+  /** Or: the creation indexes (0-based) whose create answers are lost. */
+  readonly loseCreateAt?: readonly number[];
   readonly seed?: number;
   /** Awaited at each point a client could be killed (the tests' kill -9 hooks). */
   readonly onEvent?: (event: 'create' | 'poll' | 'download') => Promise<void> | void;
@@ -154,7 +156,7 @@ export async function startAnthropicBatchServer(options: AnthropicBatchServerOpt
       const made: Batch = { id: `msgbatch_${String(batches.length + 1).padStart(6, '0')}${createHash('sha256').update(String(Math.random())).digest('hex').slice(0, 8)}`, index: batches.length, createdMs: Date.now(), requests: body.requests, cancelMs: undefined, results: undefined, counts: undefined };
       batches.push(made);
       stats.creates += 1;
-      if (made.index < (options.loseCreates ?? 0)) return void response.socket?.destroy();
+      if (made.index < (options.loseCreates ?? 0) || options.loseCreateAt?.includes(made.index) === true) return void response.socket?.destroy();
       return send(response, 200, view(made, base));
     }
     request.resume();
