@@ -50,6 +50,23 @@ describe('--provider anthropic --via batch', () => {
     expect(fs.readdirSync(work.dir).filter((name) => name.includes('.batch-'))).toEqual([]);
   });
 
+  it('sends chat lines translated (system, default max_tokens 1024) and Anthropic-native {custom_id, params} lines as they are', async () => {
+    const server = work.track(await startAnthropicBatchServer({ inProgressMs: 20 }));
+    const input = path.join(work.dir, 'in.jsonl');
+    const db = path.join(work.dir, 'in.memsafe.db');
+    writePrompts(input, 20, (i) =>
+      i % 2 === 0
+        ? { id: `r${i}`, messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: `record r${i}` }] }
+        : { custom_id: `r${i}`, params: { model: 'claude-native', max_tokens: 7, messages: [{ role: 'user', content: `record r${i}` }] } },
+    );
+    const result = await runCli(args(input, db, server, ['--wait', '--poll-interval', '50ms']), { env });
+    expect(result.code, result.stderr).toBe(0);
+    expectAllExact(db, 20);
+    expect(server.stats.params).toHaveLength(20);
+    expect(server.stats.params.filter((params) => params['system'] === 'be brief' && params['max_tokens'] === 1024 && params['model'] === 'claude-test')).toHaveLength(10);
+    expect(server.stats.params.filter((params) => params['model'] === 'claude-native' && params['max_tokens'] === 7 && params['system'] === undefined)).toHaveLength(10);
+  });
+
   // guards: errored lines settle by type (invalid_request_error for good, api/overloaded errors resubmitted), expired ones are resubmitted
   it('errored and expired lines: invalid_request_error fails for good with the message, the rest are resubmitted and complete', async () => {
     const server = work.track(await startAnthropicBatchServer({ inProgressMs: 30, failShare: 0.1, badShare: 0.03, expireBatches: [0], expireFraction: 0.5, seed: 5 }));

@@ -33,6 +33,8 @@ export interface AnthropicBatchStats {
   /** Content-Length of each create, and whether any create came chunked (not streamed with a length). */
   readonly createLengths: number[];
   chunkedCreates: number;
+  /** The params of every request created, in order (tests check the mapping). */
+  readonly params: Record<string, unknown>[];
   /** Succeeded answers per custom_id over every batch: 1 each means nothing was processed twice. */
   readonly processed: Map<string, number>;
 }
@@ -72,7 +74,7 @@ function lastText(params: Request['params']): string {
 }
 
 export async function startAnthropicBatchServer(options: AnthropicBatchServerOptions = {}): Promise<AnthropicBatchServer> {
-  const stats: AnthropicBatchStats = { creates: 0, createLengths: [], chunkedCreates: 0, processed: new Map() };
+  const stats: AnthropicBatchStats = { creates: 0, createLengths: [], chunkedCreates: 0, params: [], processed: new Map() };
   const calls = new Map<string, number>();
   const batches: Batch[] = [];
   const inProgressMs = options.inProgressMs ?? 50;
@@ -152,6 +154,7 @@ export async function startAnthropicBatchServer(options: AnthropicBatchServerOpt
       const chunks: Buffer[] = [];
       for await (const chunk of request as AsyncIterable<Buffer>) chunks.push(chunk);
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { requests: Request[] };
+      for (const item of body.requests) stats.params.push(item.params);
       await options.onEvent?.('create');
       const made: Batch = { id: `msgbatch_${String(batches.length + 1).padStart(6, '0')}${createHash('sha256').update(String(Math.random())).digest('hex').slice(0, 8)}`, index: batches.length, createdMs: Date.now(), requests: body.requests, cancelMs: undefined, results: undefined, counts: undefined };
       batches.push(made);
