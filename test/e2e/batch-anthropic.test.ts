@@ -108,6 +108,25 @@ describe('--provider anthropic --via batch', () => {
     expect(onceEach(server)).toBe(true);
   });
 
+  it('batches cancel stops the live Anthropic batches and collects them; the next runs finish the job once', async () => {
+    const gate = { open: false };
+    const server = work.track(await startAnthropicBatchServer({ inProgressMs: 20, gate }));
+    const input = path.join(work.dir, 'in.jsonl');
+    const db = path.join(work.dir, 'in.memsafe.db');
+    writePrompts(input, 60);
+    expect((await runCli(args(input, db, server, ['--batch-max-requests', '30']), { env })).code).toBe(75);
+    const cancel = await runCli(['batches', 'cancel', '--db', db, '--base-url', server.baseUrl, '--poll-interval', '20ms'], { env });
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect(cancel.stderr).toContain('2 batch(es) cancelled, 2 collected');
+    expect(query(db, "SELECT id FROM records WHERE status = 'done'")).toHaveLength(30);
+    gate.open = true;
+    let last = cancel;
+    for (let run = 0; run < 20 && (last === cancel || last.code === 75); run++) last = await runCli(args(input, db, server, ['--batch-max-requests', '30']), { env });
+    expect(last.code, last.stderr).toBe(0);
+    expectAllExact(db, 60);
+    expect(onceEach(server)).toBe(true);
+  });
+
   // guards: kill -9 during create, poll and download loses nothing and gets no record processed twice
   it('survives kill -9 at create, poll and download; reruns finish every record exactly once', { timeout: 120_000 }, async () => {
     let child: ChildProcess | undefined;
