@@ -12,7 +12,7 @@ import { newTally } from './batch-settle.js';
 
 export interface CancelOptions {
   readonly db: string;
-  readonly client: BatchClient;
+  readonly client: Pick<BatchClient, 'getBatch' | 'downloadLines' | 'cancelBatch'>;
   readonly pollIntervalMs: number;
   readonly maxResponseBytes: number;
   readonly log: (message: string) => void;

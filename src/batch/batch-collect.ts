@@ -3,11 +3,14 @@
 import { type BatchRow, type BatchTable, TERMINAL_STATUSES } from '../checkpoint/batch-batches.js';
 import type { MemberRow } from '../checkpoint/batch-chunks.js';
 import type { BatchClient } from '../provider/batch-client.js';
+
+/** What polling and collecting need of a Batch API client (OpenAI's or Anthropic's). */
+export type BatchReader = Pick<BatchClient, 'getBatch' | 'downloadLines'>;
 import { type SettleContext, settleLines, settleRemaining } from './batch-settle.js';
 import { type LineVerdict, unansweredVerdict, validationVerdict } from './settle-rules.js';
 
 export interface CollectContext {
-  readonly client: BatchClient;
+  readonly client: BatchReader;
   readonly batches: BatchTable;
   readonly settle: SettleContext;
   readonly maxLineBytes: number;

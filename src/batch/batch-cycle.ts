@@ -4,7 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BatchTable } from '../checkpoint/batch-batches.js';
 import type { BatchChunks } from '../checkpoint/batch-chunks.js';
 import type { InputSource } from '../input/open-input.js';
+import type { BatchSends } from '../checkpoint/batch-sends.js';
+import { AnthropicBatchClient } from '../provider/anthropic-batch-client.js';
 import type { BatchClient } from '../provider/batch-client.js';
+import { submitAnthropicChunks } from './anthropic-create.js';
 import { pollAndCollect } from './batch-collect.js';
 import { submitChunks } from './batch-create.js';
 import type { BatchProgress } from './batch-progress.js';
@@ -12,9 +15,11 @@ import type { SettleContext } from './batch-settle.js';
 import { streamPending, type SubmitContext } from './batch-submit.js';
 
 export interface CycleContext {
-  readonly client: BatchClient;
+  readonly client: BatchClient | AnthropicBatchClient;
   readonly chunks: BatchChunks;
   readonly batches: BatchTable;
+  /** Anthropic: the creates sent, for adopting one whose answer was lost (its batches carry no metadata). */
+  readonly sends?: BatchSends | undefined;
   readonly submit: SubmitContext;
   readonly settle: SettleContext;
   readonly provider: string;
@@ -64,17 +69,11 @@ export async function runCycles(context: CycleContext): Promise<CycleResult> {
       }
       input = undefined;
     }
-    batchesCreated += await submitChunks({
-      client: context.client,
-      chunks: context.chunks,
-      batches: context.batches,
-      transaction,
-      provider: context.provider,
-      checkpointId: context.checkpointId,
-      maxRetries: context.maxRetries,
-      signal: context.signal,
-      log: context.log,
-    });
+    const client = context.client;
+    const transactionally = { chunks: context.chunks, batches: context.batches, transaction, provider: context.provider, maxRetries: context.maxRetries, signal: context.signal, log: context.log };
+    batchesCreated += client instanceof AnthropicBatchClient
+      ? await submitAnthropicChunks({ ...transactionally, client, sends: sendsOf(context) })
+      : await submitChunks({ ...transactionally, client, checkpointId: context.checkpointId });
     const running = await pollAndCollect({
       client: context.client, batches: context.batches, settle: context.settle, maxLineBytes: context.maxLineBytes, signal: context.signal, log: context.log, gc: context.gc,
     });
@@ -104,6 +103,11 @@ export async function runCycles(context: CycleContext): Promise<CycleResult> {
     }
     if (retryPending) input = context.reopenInput();
   }
+}
+
+function sendsOf(context: CycleContext): BatchSends {
+  if (context.sends === undefined) throw new Error('an Anthropic batch run needs the checkpoint\'s create sends');
+  return context.sends;
 }
 
 /** Failed records that a later batch will try again, not yet in one. */

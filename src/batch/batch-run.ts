@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BatchTable } from '../checkpoint/batch-batches.js';
 import { BatchChunks } from '../checkpoint/batch-chunks.js';
+import { BatchSends } from '../checkpoint/batch-sends.js';
 import { CheckpointStore, type RunCounters } from '../checkpoint/store.js';
 import { publicOptions, type RunOptions } from '../config/run-options.js';
 import { batchCostSummary } from '../cost/batch-saving.js';
@@ -16,9 +17,11 @@ import { MODE_ENDPOINT, type NormalizeOptions } from '../input/normalize.js';
 import { watchStopSignals } from '../cli/signals.js';
 import type { RunLogger } from '../ui/logger.js';
 import type { formatSummary, summaryJson } from '../ui/summary.js';
+import { anthropicRequestLine } from './anthropic-lines.js';
 import { createBatchProgress } from './batch-progress.js';
 import { newTally } from './batch-settle.js';
 import { openBatchClient } from './batch-target.js';
+import { createBodyBytes } from '../provider/anthropic-batch-client.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { runCycles } from './batch-cycle.js';
 
@@ -62,7 +65,10 @@ export async function runBatchJob(options: RunOptions, input: InputSource, norma
     const log = (message: string, detail: Record<string, unknown>): void => logger.info(detail, message);
     const tally = newTally();
     const settle = { store, chunks, run, counters, tally, normalize: options.normalize, maxRetries: options.maxRetries, cost: cost.tracker };
-    const writer = new ChunkWriter(chunks, (work) => store.database.transaction(work)(), options.db, { maxRequests: options.batch.maxRequests, maxBytes: options.batch.maxBytes }, options.provider, MODE_ENDPOINT[options.mode]);
+    const anthropic = options.provider === 'anthropic';
+    // Anthropic's cap is on the create body: the file's lines plus the `{"requests":[...]}` around them.
+    const maxBytes = anthropic ? options.batch.maxBytes - (createBodyBytes(1) - 1) : options.batch.maxBytes;
+    const writer = new ChunkWriter(chunks, (work) => store.database.transaction(work)(), options.db, { maxRequests: options.batch.maxRequests, maxBytes }, options.provider, MODE_ENDPOINT[options.mode]);
     const progress = createBatchProgress({ enabled: options.progress && wait, tty: process.stderr.isTTY === true, stream: process.stderr, log: (line) => logger.info(line) });
     logger.info({ input: options.input, checkpoint: options.db, provider: options.provider, baseUrl: target.client.baseUrl, mode: options.mode, via: 'batch' }, 'run started');
     const result = await runCycles({
@@ -73,7 +79,9 @@ export async function runBatchJob(options: RunOptions, input: InputSource, norma
         store, chunks, writer, run, counters, normalise,
         retryFailed: options.retryFailed, refreshOlderThanMs: options.refreshOlderThanMs, limit: options.limit, shard: options.shard,
         normalize: options.normalize, embeddingEncoding: options.embeddingEncoding, gc: tools.gc, cost: cost.tracker,
+        requestLine: anthropic ? anthropicRequestLine(options.maxTokens) : undefined,
       },
+      sends: anthropic ? new BatchSends(store.database) : undefined,
       settle,
       provider: options.provider,
       checkpointId: chunks.checkpointId(),

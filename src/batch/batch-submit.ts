@@ -8,6 +8,7 @@ import { cacheCandidates, idOf, planBatch, type PlanContext } from '../engine/pl
 import { inShard, type Shard } from '../input/shard.js';
 import type { InputSource } from '../input/open-input.js';
 import { normalizeLine, type NormalizeOptions } from '../input/normalize.js';
+import { ProviderError } from '../errors.js';
 import type { Job, ParsedLine } from '../input/record.js';
 import { embeddingDetail, embeddingsRequestBody } from './batch-embeddings.js';
 import type { ChunkWriter } from './chunk-writer.js';
@@ -25,6 +26,8 @@ export interface SubmitContext {
   readonly shard: Shard | undefined;
   readonly normalize: boolean;
   readonly embeddingEncoding: 'base64' | 'float';
+  /** The batch-file line of a request (default: OpenAI's {custom_id, method, url, body}); may throw a record-scoped ProviderError. */
+  readonly requestLine?: ((job: Job, body: Record<string, unknown>) => string) | undefined;
   /** Full GC, every GC_BYTES of input: a pass's garbage would otherwise grow the heap with the input. */
   readonly gc?: (() => void) | undefined;
   /** Answers already stored are cache hits: free, what they would have cost counts as saved. */
@@ -144,7 +147,13 @@ function intake(context: SubmitContext, items: readonly ParsedLine[], planContex
       continue;
     }
     const body = job.endpoint === '/v1/embeddings' ? embeddingsRequestBody(job, context.embeddingEncoding) : job.body;
-    const added = writer.add(job.hash, JSON.stringify({ custom_id: job.hash, method: 'POST', url: job.endpoint, body }));
+    const lineText = requestLineOf(context, job, body);
+    if (typeof lineText !== 'string') {
+      outcomes.push({ kind: 'failed', id: job.id, line: job.line, endpoint: job.endpoint, hash: job.hash, code: lineText.code, message: lineText.message, httpStatus: null, retryable: false, attempts: 0, trimmed: job.trimmed });
+      counters.failed += 1;
+      continue;
+    }
+    const added = writer.add(job.hash, lineText);
     if ('tooLarge' in added) {
       const message = `the request is ${added.bytes} bytes, over --batch-max-bytes: it cannot go in a batch file`;
       outcomes.push({ kind: 'failed', id: job.id, line: job.line, endpoint: job.endpoint, hash: job.hash, code: 'request_too_large', message, httpStatus: null, retryable: false, attempts: 0, trimmed: job.trimmed });
@@ -160,4 +169,15 @@ function intake(context: SubmitContext, items: readonly ParsedLine[], planContex
     store.commit(context.run, outcomes, counters);
   })();
   planContext.pendingIds.clear();
+}
+
+/** The request's batch-file line, or why it cannot be one (a request the provider's format cannot carry). */
+function requestLineOf(context: SubmitContext, job: Job, body: Record<string, unknown>): string | { code: string; message: string } {
+  if (context.requestLine === undefined) return JSON.stringify({ custom_id: job.hash, method: 'POST', url: job.endpoint, body });
+  try {
+    return context.requestLine(job, body);
+  } catch (error) {
+    if (error instanceof ProviderError && error.scope === 'record') return { code: error.code, message: error.message };
+    throw error;
+  }
 }

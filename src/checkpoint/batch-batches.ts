@@ -132,3 +132,10 @@ export function listBatches(db: Database.Database, limit = 1000): BatchRow[] {
   if (!exists) return [];
   return (db.prepare('SELECT * FROM batches ORDER BY chunk_id DESC LIMIT ?').all(limit) as BatchSqlRow[]).map(rowOf);
 }
+
+/** The provider of the checkpoint's unsettled batches (the newest one's), or undefined when none is unsettled. */
+export function livePrimaryProvider(db: Database.Database): string | undefined {
+  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'batches'").get() !== undefined;
+  if (!exists) return undefined;
+  return db.prepare("SELECT provider FROM batches WHERE step != 'settled' ORDER BY chunk_id DESC LIMIT 1").pluck().get() as string | undefined;
+}

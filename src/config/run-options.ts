@@ -65,8 +65,8 @@ const schema = z.object({
   mockFailRate: fields.ratio(),
   mockResponseBytes: optional(fields.bytes()),
   via: fields.choice(VIA),
-  batchMaxRequests: fields.integer(1, 50_000),
-  batchMaxBytes: fields.bytes(),
+  batchMaxRequests: optional(fields.integer(1, 100_000)),
+  batchMaxBytes: optional(fields.bytes()),
   wait: z.boolean().optional(),
   pollInterval: fields.positiveDuration(),
   json: z.boolean().optional(),
@@ -133,6 +133,13 @@ export interface RunOptions {
   readonly logFile: string | undefined;
 }
 
+/** The Batch APIs' own caps per batch: the defaults of --batch-max-requests and --batch-max-bytes. */
+const BATCH_LIMITS = {
+  openai: { requests: 50_000, bytes: 200 * 1024 * 1024 },
+  // "256 MB": read as 256e6, below both readings of it.
+  anthropic: { requests: 100_000, bytes: 256_000_000 },
+} as const;
+
 /** Validates a run command's options; `mode` is fixed by `memsafe cache|embeddings`, or read from --mode. */
 export function resolveRunOptions(command: Command, fixedMode: Mode | undefined, environment = process.env): RunOptions {
   const raw = validateOptions(command, schema);
@@ -151,8 +158,12 @@ export function resolveRunOptions(command: Command, fixedMode: Mode | undefined,
   const apiKey = apiKeyFromEnv(raw.provider, environment);
   const headers = raw.header ?? [];
   if (raw.provider === 'anthropic') checkAnthropic(mode, baseUrl, apiKey, headers, raw.dryRun ?? false);
-  if (raw.via === 'batch' && raw.provider !== 'openai' && raw.provider !== 'mock') {
-    throw new UsageError(`Expected \`--via batch\` with --provider openai or mock, got \`--provider ${raw.provider}\` (its Batch API is not supported yet)`, { code: 'MS_BAD_OPTION' });
+  if (raw.via === 'batch' && raw.provider !== 'openai' && raw.provider !== 'mock' && raw.provider !== 'anthropic') {
+    throw new UsageError(`Expected \`--via batch\` with --provider openai, anthropic or mock, got \`--provider ${raw.provider}\` (its Batch API is not supported yet)`, { code: 'MS_BAD_OPTION' });
+  }
+  const batchLimits = BATCH_LIMITS[raw.provider === 'anthropic' ? 'anthropic' : 'openai'];
+  if (raw.batchMaxRequests !== undefined && raw.batchMaxRequests > batchLimits.requests) {
+    throw new UsageError(`Expected \`--batch-max-requests\` to be at most ${batchLimits.requests} (the provider's limit), got \`${raw.batchMaxRequests}\``, { code: 'MS_BAD_OPTION' });
   }
   // The spend breaker reserves per request in the live engine; batch chunks are not reserved yet.
   if (raw.via === 'batch' && raw.maxCost !== undefined) {
@@ -206,7 +217,7 @@ export function resolveRunOptions(command: Command, fixedMode: Mode | undefined,
     unload: raw.unload ?? false,
     mock: { latencyMs: raw.mockLatency, failRate: raw.mockFailRate, responseBytes: raw.mockResponseBytes },
     via: raw.via,
-    batch: { maxRequests: raw.batchMaxRequests, maxBytes: raw.batchMaxBytes, wait: raw.wait ?? false, pollIntervalMs: raw.pollInterval },
+    batch: { maxRequests: raw.batchMaxRequests ?? batchLimits.requests, maxBytes: raw.batchMaxBytes ?? batchLimits.bytes, wait: raw.wait ?? false, pollIntervalMs: raw.pollInterval },
     json: raw.json ?? false,
     progress: raw.progress,
     logLevel: raw.logLevel,

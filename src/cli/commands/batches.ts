@@ -34,7 +34,7 @@ export function registerBatches(program: Command): void {
   batches
     .command('cancel')
     .description('cancel the live batches of a checkpoint and collect what they finished (the rest is resubmitted by the next run)')
-    .addOption(new Option('--base-url <url>', 'API base URL with version path (default: $OPENAI_BASE_URL or OpenAI)').env('MEMSAFE_BASE_URL'))
+    .addOption(new Option('--base-url <url>', 'API base URL (default: $OPENAI_BASE_URL or OpenAI; for a checkpoint of Anthropic batches $ANTHROPIC_BASE_URL or Anthropic)').env('MEMSAFE_BASE_URL'))
     .addOption(new Option('--poll-interval <duration>', 'time between polls while a batch stops').default('5s'))
     .action(
       action(async (_options: unknown, command: Command) => {
@@ -53,9 +53,27 @@ export function registerBatches(program: Command): void {
         if (pollIntervalMs === undefined) {
           throw new UsageError(`Expected \`--poll-interval\` to be a duration like 5s, got \`${options.pollInterval}\``, { code: 'MS_BAD_OPTION' });
         }
-        const key = process.env['OPENAI_API_KEY']?.trim();
-        const baseUrl = options.baseUrl ?? (process.env['OPENAI_BASE_URL']?.trim() || OPENAI_DEFAULT_BASE_URL);
-        const client = new BatchClient({ baseUrl, apiKey: key === '' ? undefined : key, headers: [], timeoutMs: 60_000, maxRetries: 5 });
+        // The checkpoint says whose batches they are: Anthropic's are cancelled with its own key and base URL.
+        const { livePrimaryProvider } = await import('../../checkpoint/batch-batches.js');
+        const { openCheckpoint } = await import('../../checkpoint/open.js');
+        const reader = openCheckpoint(db, { create: false, readonly: true });
+        const anthropic = (() => {
+          try {
+            return livePrimaryProvider(reader) === 'anthropic';
+          } finally {
+            reader.close();
+          }
+        })();
+        const key = process.env[anthropic ? 'ANTHROPIC_API_KEY' : 'OPENAI_API_KEY']?.trim();
+        const common = { apiKey: key === '' ? undefined : key, headers: [], timeoutMs: 60_000, maxRetries: 5 };
+        let client: Pick<InstanceType<typeof BatchClient>, 'getBatch' | 'downloadLines' | 'cancelBatch' | 'close'>;
+        if (anthropic) {
+          const { AnthropicBatchClient } = await import('../../provider/anthropic-batch-client.js');
+          const { ANTHROPIC_DEFAULT_BASE_URL } = await import('../../provider/anthropic-defaults.js');
+          client = new AnthropicBatchClient({ ...common, baseUrl: options.baseUrl ?? (process.env['ANTHROPIC_BASE_URL']?.trim() || ANTHROPIC_DEFAULT_BASE_URL) });
+        } else {
+          client = new BatchClient({ ...common, baseUrl: options.baseUrl ?? (process.env['OPENAI_BASE_URL']?.trim() || OPENAI_DEFAULT_BASE_URL) });
+        }
         try {
           const result = await cancelBatches({ db, client, pollIntervalMs, maxResponseBytes: 8 * 1024 * 1024, log: (line) => process.stderr.write(`memsafe: ${line}\n`) });
           process.stderr.write(`memsafe: ${result.cancelled} batch(es) cancelled, ${result.collected} collected; run the job again to resubmit what they did not finish\n`);

@@ -132,3 +132,23 @@ describe('--max-inflight-bytes', () => {
     expect(() => resolve('--max-inflight-bytes', 'lots')).toThrow(/Expected `--max-inflight-bytes` to be a size like 64KB, 8MB or 1GB, got `lots`/);
   });
 });
+
+describe('--via batch limits per provider', () => {
+  const resolve = (provider: string, ...flags: string[]) => {
+    const command = addRunOptions(new Command('cache'), false).exitOverride();
+    command.parse(['--input', 'in.jsonl', '--provider', provider, '--via', 'batch', ...flags], { from: 'user' });
+    return resolveRunOptions(command, 'cache', { ANTHROPIC_API_KEY: 'sk-ant-x', OPENAI_API_KEY: 'sk-x' });
+  };
+
+  it('defaults --batch-max-* to each Batch API limit, and accepts --provider anthropic', () => {
+    expect(resolve('openai').batch).toMatchObject({ maxRequests: 50_000, maxBytes: 200 * MB });
+    expect(resolve('anthropic').batch).toMatchObject({ maxRequests: 100_000, maxBytes: 256_000_000 });
+    expect(resolve('anthropic', '--batch-max-requests', '500').batch.maxRequests).toBe(500);
+  });
+
+  it('refuses --batch-max-requests above the provider limit, and providers without a Batch API', () => {
+    expect(() => resolve('openai', '--batch-max-requests', '60000')).toThrow(/at most 50000 .*got `60000`/);
+    expect(resolve('anthropic', '--batch-max-requests', '100000').batch.maxRequests).toBe(100_000);
+    expect(() => resolve('ollama')).toThrow(/--via batch/);
+  });
+});
