@@ -3,23 +3,20 @@
 // and reads as the sequence of steps. One Engine per run.
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { MemoryAdmission } from '../admission/memory-admission.js';
-import { startingConcurrency } from '../admission/restart-start.js';
 import { checkpointFailure } from '../checkpoint/sqlite-failure.js';
-import { spendLayer } from '../cost/spend-layer.js';
 import type { Outcome } from '../checkpoint/store.js';
 import type { Job, ParsedLine } from '../input/record.js';
 import type { Provider } from '../provider/provider.js';
 import { CommitBuffer } from './commit-buffer.js';
-import { admissionLayer } from './dispatch/admission-layer.js';
 import { InflightDedup } from './dispatch/inflight-dedup.js';
-import { notSentError } from './dispatch/not-sent.js';
 import type { ProviderRequest } from './dispatch/request.js';
 import { EmbeddingPacker } from './embeddings/packer.js';
 import type { EngineControl, EngineParts, EngineResult, EngineSnapshot } from './engine-types.js';
 import { IntakePlanner } from './intake-planner.js';
 import { LearnedStateWriter } from './learned-state-writer.js';
 import { MemoryControl } from './memory-control.js';
-import { RoutePools } from './route-pools.js';
+import { assemblePools } from './pool-assembly.js';
+import type { RoutePools } from './route-pools.js';
 import { recordExpansion } from './record-expansion.js';
 import { readRecords } from './record-reader.js';
 import { runOutcome } from './run-outcome.js';
@@ -77,30 +74,8 @@ export class Engine {
     // A fresh worker starts from what the last one learned (lower after an OOM kill), not at the ceiling.
     const learned = parts.store.readLearned();
     this.admission.restore(learned?.sizes);
-    const totalCeiling = parts.targets.reduce((sum, target) => sum + target.route.concurrency, 0);
-    this.pools = new RoutePools({
-      targets: parts.targets,
-      maxRetries: o.maxRetries,
-      counters: this.stats,
-      requests: this.stops.requestsSignal,
-      stopping: this.stops.stoppingSignal,
-      // The learned total is shared out in proportion to each route's ceiling.
-      startingConcurrency: (ceiling) =>
-        startingConcurrency(ceiling, learned?.concurrency === undefined ? undefined : Math.ceil((learned.concurrency * ceiling) / totalCeiling), parts.previousEnd),
-      innerLayers: (route) => [
-        spendLayer({
-          tracker: parts.cost,
-          fallbackMaxTokens: () => route.maxTokens,
-          exhausted: (reason) => {
-            this.stops.stop('budget', reason);
-            return notSentError(this.stops.stoppingSignal);
-          },
-        }),
-        admissionLayer(this.admission, this.stops.stoppingSignal),
-      ],
-      onRetry: (request, error, attempt, delayMs) =>
-        parts.logger.debug({ endpoint: request.endpoint, code: error.code, attempt, delayMs }, `retrying: ${parts.redact(error.message)}`),
-    });
+    this.pools = assemblePools({ parts, stops: this.stops, stats: this.stats, admission: this.admission, learnedConcurrency: learned?.concurrency });
+    const totalCeiling = this.pools.totalCeiling;
     this.learned = new LearnedStateWriter(parts.store, this.pools, this.admission);
     this.memory = new MemoryControl({
       limits: { warnBytes: o.warnMemoryBytes, maxBytes: o.maxMemoryBytes, batchSize: o.batchSize, minBatchSize: o.minBatchSize, concurrency: totalCeiling },

@@ -1,0 +1,47 @@
+// The request path of each route, assembled: a pool per route whose attempts pass the spend breaker and the
+// memory budget (both shared by every route) right before the wire, starting at the concurrency last learned.
+import type { MemoryAdmission } from '../admission/memory-admission.js';
+import { startingConcurrency } from '../admission/restart-start.js';
+import { spendLayer } from '../cost/spend-layer.js';
+import { admissionLayer } from './dispatch/admission-layer.js';
+import { notSentError } from './dispatch/not-sent.js';
+import type { EngineParts } from './engine-types.js';
+import { RoutePools } from './route-pools.js';
+import type { RunStats } from './run-stats.js';
+import type { StopControl } from './stops/stop-control.js';
+
+export interface PoolAssemblyParts {
+  readonly parts: Pick<EngineParts, 'targets' | 'options' | 'cost' | 'logger' | 'redact' | 'previousEnd'>;
+  readonly stops: StopControl;
+  readonly stats: RunStats;
+  readonly admission: MemoryAdmission;
+  /** The concurrency the last run reached (all routes together), from the checkpoint. */
+  readonly learnedConcurrency: number | undefined;
+}
+
+export function assemblePools({ parts, stops, stats, admission, learnedConcurrency }: PoolAssemblyParts): RoutePools {
+  const totalCeiling = parts.targets.reduce((sum, target) => sum + target.route.concurrency, 0);
+  return new RoutePools({
+    targets: parts.targets,
+    maxRetries: parts.options.maxRetries,
+    counters: stats,
+    requests: stops.requestsSignal,
+    stopping: stops.stoppingSignal,
+    // The learned total is shared out in proportion to each route's ceiling.
+    startingConcurrency: (ceiling) =>
+      startingConcurrency(ceiling, learnedConcurrency === undefined ? undefined : Math.ceil((learnedConcurrency * ceiling) / totalCeiling), parts.previousEnd),
+    innerLayers: (route) => [
+      spendLayer({
+        tracker: parts.cost,
+        fallbackMaxTokens: () => route.maxTokens,
+        exhausted: (reason) => {
+          stops.stop('budget', reason);
+          return notSentError(stops.stoppingSignal);
+        },
+      }),
+      admissionLayer(admission, stops.stoppingSignal),
+    ],
+    onRetry: (request, error, attempt, delayMs) =>
+      parts.logger.debug({ endpoint: request.endpoint, code: error.code, attempt, delayMs }, `retrying: ${parts.redact(error.message)}`),
+  });
+}
