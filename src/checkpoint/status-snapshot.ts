@@ -1,5 +1,6 @@
-// What `memsafe status` reads: record counts, stored vectors and the latest runs, in one read transaction.
+// What `memsafe status` reads: record counts, stored vectors, the latest runs and what they cost, in one read transaction.
 import type Database from 'better-sqlite3';
+import { readCheckpointSpend, readRunSpend, type SpendSummary } from './cost-queries.js';
 import { count, hasTable } from './read-helpers.js';
 import { countRuns, listRuns, type StoredRun } from './stored-runs.js';
 
@@ -41,20 +42,32 @@ export function readVectorStats(db: Database.Database): VectorStats {
   return { count: total, dims: db.prepare(`SELECT DISTINCT dim FROM ${source} ORDER BY dim`).pluck().all() as number[] };
 }
 
+/** What the answers cost: every run on the checkpoint together, and each listed run (by run id). */
+export interface CheckpointSpend {
+  readonly total: SpendSummary;
+  /** No entry for a run from before the cost schema. */
+  readonly byRun: ReadonlyMap<number, SpendSummary>;
+}
+
 export interface StatusSnapshot {
   readonly counts: RecordCounts;
   readonly runsTotal: number;
   /** The latest runs, newest first. */
   readonly runs: StoredRun[];
   readonly vectors: VectorStats;
+  readonly spend: CheckpointSpend;
 }
 
 /** Counts and runs read in one transaction, so they agree even while a run is writing. */
 export function readStatusSnapshot(db: Database.Database, runLimit: number): StatusSnapshot {
-  return db.transaction(() => ({
-    counts: countRecords(db),
-    runsTotal: countRuns(db),
-    runs: listRuns(db, runLimit),
-    vectors: readVectorStats(db),
-  }))();
+  return db.transaction(() => {
+    const runs = listRuns(db, runLimit);
+    return {
+      counts: countRecords(db),
+      runsTotal: countRuns(db),
+      runs,
+      vectors: readVectorStats(db),
+      spend: { total: readCheckpointSpend(db), byRun: readRunSpend(db, runs.map((run) => run.id)) },
+    };
+  })();
 }

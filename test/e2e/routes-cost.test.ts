@@ -208,11 +208,8 @@ function mixedLines(count: number): { id: string; model: string; prompt: string 
 
 const RUN_FLAGS = ['--no-progress', '--log-level', 'warn', '--json'];
 
-async function cache(args: readonly string[]) {
-  const t = Date.now();
-  const r = await runCli(['cache', ...RUN_FLAGS, ...args], { env });
-  console.log('TIMING cache', Date.now() - t, r.code);
-  return r;
+function cache(args: readonly string[]) {
+  return runCli(['cache', ...RUN_FLAGS, ...args], { env });
 }
 
 function spawnCache(args: readonly string[]): ChildProcess {
@@ -313,10 +310,8 @@ describe('--routes over three servers', () => {
     const result = collect(child);
     await Promise.all([gptDone.promise, claudeDone.promise]);
     clearInterval(watch);
-    const t = Date.now();
     child.kill('SIGTERM');
     const stopped = await result;
-    console.log('TIMING stop', Date.now() - t, Date.now() - started);
     const elapsedMs = Date.now() - started;
     expect(stopped.code, stopped.stderr).toBe(143);
     expect(servers.gpt.requests).toHaveLength(6);
@@ -343,14 +338,11 @@ describe('--models fan-out', () => {
     const input = writeLines('prompts.jsonl', prompts);
     const db = path.join(work.dir, 'fan.db');
     const args = ['--input', input, '--db', db, '--routes', routesFile(servers), '--prices', pricesFile(), '--models', `${GPT},${CLAUDE}`];
-    const started = Date.now();
     const child = spawnCache(args);
     const result = collect(child);
     await stopAt.promise;
-    const t = Date.now();
     child.kill('SIGTERM');
     const stopped = await result;
-    console.log('TIMING stop', Date.now() - t, Date.now() - started);
     expect(stopped.code, stopped.stderr).toBe(143);
     const firstRun = totalRequests(servers);
     expect(firstRun).toBeLessThan(16);
@@ -410,6 +402,26 @@ describe('--max-cost over routes', () => {
     expect(expectedCost(allAnswered(servers)).usd).toBeCloseTo(fullCost, 9);
     const total = query<{ total: number }>(db, "SELECT sum(cost_usd) AS total FROM records WHERE status = 'done'")[0]?.total;
     expect(total).toBeCloseTo(fullCost, 9);
+
+    // status: the cost of each run and of the checkpoint in total, in --json and in the table.
+    const status = await runCli(['status', '--db', db, '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    const json = JSON.parse(status.stdout) as { cost: Summary['cost']; runs: { exit_code: number; cost: Summary['cost'] | null }[] };
+    expect(json.cost.usd).toBeCloseTo(fullCost, 9);
+    expect(json.cost.by_model[CLAUDE]?.requests).toBe(6);
+    expect(json.runs.map((run) => run.exit_code)).toEqual([0, 75]);
+    expect(json.runs[1]?.cost?.usd).toBeCloseTo(spent, 9);
+    expect(json.runs[0]?.cost?.usd).toBeCloseTo(fullCost - spent, 9);
+    const table = await runCli(['status', '--db', db]);
+    expect(table.stdout).toMatch(/^cost {8}\$\S+ \(claude-haiku-4-5 \$\S+, deepseek-chat \$\S+, gpt-4o-mini \$\S+\) over all runs$/m);
+    expect(table.stdout).toMatch(/ COST {2}HALT/);
+    // report: a cost column per run and a cost section per model.
+    const html = path.join(work.dir, 'report.html');
+    const report = await runCli(['report', '--db', db, '--out', html]);
+    expect(report.code, report.stderr).toBe(0);
+    const page = fs.readFileSync(html, 'utf8');
+    expect(page).toContain('<h2>Cost</h2>');
+    for (const model of [GPT, CLAUDE, DEEPSEEK]) expect(page).toContain(`<td>${model}</td><td class="num">6</td>`);
   });
 
   it('stops with exit 2 naming the line before anything is sent when a model has no price', async () => {
