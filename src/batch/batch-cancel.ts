@@ -4,6 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchTable, TERMINAL_STATUSES } from '../checkpoint/batch-batches.js';
 import { BatchChunks } from '../checkpoint/batch-chunks.js';
 import { CheckpointStore, type RunCounters } from '../checkpoint/store.js';
+import { CostTracker } from '../cost/cost-tracker.js';
+import { PriceBook } from '../cost/price-table.js';
 import type { BatchClient } from '../provider/batch-client.js';
 import { collect } from './batch-collect.js';
 import { newTally } from './batch-settle.js';
@@ -31,10 +33,10 @@ export async function cancelBatches(options: CancelOptions): Promise<CancelResul
     const unsettled = batches.unsettled();
     if (unsettled.length === 0) return { cancelled: 0, collected: 0 };
     const last = store.database.prepare('SELECT mode, options FROM runs ORDER BY id DESC LIMIT 1').get() as { mode: string; options: string } | undefined;
-    const lastOptions = JSON.parse(last?.options ?? '{}') as { normalize?: boolean; maxRetries?: number };
+    const lastOptions = JSON.parse(last?.options ?? '{}') as { normalize?: boolean; maxRetries?: number; pricesFile?: string };
     const counters: RunCounters = { recordsRead: 0, done: 0, failed: 0, skipped: 0, requests: 0, cacheHits: 0, retries: 0, throttled: 0, peakRss: process.memoryUsage.rss(), breakerTrips: 0, breakerResets: 0 };
     const run = store.startRun({ mode: last?.mode ?? 'cache', input: '', options: { command: 'batches cancel' }, initialRss: counters.peakRss });
-    const settle = { store, chunks, run, counters, tally: newTally(), normalize: lastOptions.normalize === true, maxRetries: lastOptions.maxRetries ?? 5 };
+    const settle = { store, chunks, run, counters, tally: newTally(), normalize: lastOptions.normalize === true, maxRetries: lastOptions.maxRetries ?? 5, cost: new CostTracker({ prices: cancelPrices(lastOptions.pricesFile), pricing: 'batch' }) };
     let cancelled = 0;
     for (const batch of unsettled) {
       if (batch.step !== 'live' || TERMINAL_STATUSES.has(batch.status)) continue;
@@ -58,5 +60,14 @@ export async function cancelBatches(options: CancelOptions): Promise<CancelResul
     return { cancelled, collected };
   } finally {
     store.close();
+  }
+}
+
+/** The last run's --prices file when it is still readable, else the built-in table: a cancel must not fail on prices. */
+function cancelPrices(file: string | undefined): PriceBook {
+  try {
+    return PriceBook.load(file);
+  } catch {
+    return new PriceBook();
   }
 }

@@ -7,6 +7,9 @@ import { BatchTable } from '../checkpoint/batch-batches.js';
 import { BatchChunks } from '../checkpoint/batch-chunks.js';
 import { CheckpointStore, type RunCounters } from '../checkpoint/store.js';
 import { publicOptions, type RunOptions } from '../config/run-options.js';
+import { batchCostSummary } from '../cost/batch-saving.js';
+import { CostTracker } from '../cost/cost-tracker.js';
+import { PriceBook } from '../cost/price-table.js';
 import { ExitCode, MemsafeError, ProviderError, errorMessage } from '../errors.js';
 import { openInput, type InputSource } from '../input/open-input.js';
 import { MODE_ENDPOINT, type NormalizeOptions } from '../input/normalize.js';
@@ -39,11 +42,15 @@ export async function runBatchJob(options: RunOptions, input: InputSource, norma
   const counters: RunCounters = { recordsRead: 0, done: 0, failed: 0, skipped: 0, requests: 0, cacheHits: 0, retries: 0, throttled: 0, peakRss: process.memoryUsage.rss(), breakerTrips: 0, breakerResets: 0 };
   const initialRss = counters.peakRss;
   let run: number | undefined;
+  let cost: Priced | undefined;
   const peak = setInterval(() => (counters.peakRss = Math.max(counters.peakRss, process.memoryUsage.rss())), 250);
   peak.unref();
   // As the live engine does: a young generation held small keeps the RSS of a streaming job flat.
   tools.setYoungGenerationGrowth?.(false);
   try {
+    // Every answer is priced at the Batch API's prices (`*_batches`); a bad --prices file is exit 2 before any work.
+    const prices = PriceBook.load(options.pricesFile);
+    cost = { prices, tracker: new CostTracker({ prices, pricing: 'batch' }) };
     store.lock();
     run = store.startRun({ mode: options.mode, input: options.input, options: publicOptions(options), initialRss: counters.peakRss });
     const chunks = new BatchChunks(store.database);
@@ -54,7 +61,7 @@ export async function runBatchJob(options: RunOptions, input: InputSource, norma
     const wait = options.batch.wait || target.forcesWait;
     const log = (message: string, detail: Record<string, unknown>): void => logger.info(detail, message);
     const tally = newTally();
-    const settle = { store, chunks, run, counters, tally, normalize: options.normalize, maxRetries: options.maxRetries };
+    const settle = { store, chunks, run, counters, tally, normalize: options.normalize, maxRetries: options.maxRetries, cost: cost.tracker };
     const writer = new ChunkWriter(chunks, (work) => store.database.transaction(work)(), options.db, { maxRequests: options.batch.maxRequests, maxBytes: options.batch.maxBytes }, options.provider, MODE_ENDPOINT[options.mode]);
     const progress = createBatchProgress({ enabled: options.progress && wait, tty: process.stderr.isTTY === true, stream: process.stderr, log: (line) => logger.info(line) });
     logger.info({ input: options.input, checkpoint: options.db, provider: options.provider, baseUrl: target.client.baseUrl, mode: options.mode, via: 'batch' }, 'run started');
@@ -65,7 +72,7 @@ export async function runBatchJob(options: RunOptions, input: InputSource, norma
       submit: {
         store, chunks, writer, run, counters, normalise,
         retryFailed: options.retryFailed, refreshOlderThanMs: options.refreshOlderThanMs, limit: options.limit, shard: options.shard,
-        normalize: options.normalize, embeddingEncoding: options.embeddingEncoding, gc: tools.gc,
+        normalize: options.normalize, embeddingEncoding: options.embeddingEncoding, gc: tools.gc, cost: cost.tracker,
       },
       settle,
       provider: options.provider,
@@ -90,14 +97,14 @@ export async function runBatchJob(options: RunOptions, input: InputSource, norma
     const exitCode = stopped ?? (!result.settled ? ExitCode.halted : failedInCheckpoint > 0 ? ExitCode.someFailed : ExitCode.ok);
     const status = stopped !== undefined ? 'interrupted' : !result.settled ? 'halted' : failedInCheckpoint > 0 ? 'done-with-failures' : 'done';
     const hint = result.settled ? null : `${live.chunks} batch${live.chunks === 1 ? ' is' : 'es are'} pending (${live.members} records): run the same command again later to collect them (or add --wait)`;
-    return finish(store, run, tools, options, { status, exitCode, counters, started, initialRss, hint, haltReason: result.settled ? null : 'batches pending', batches: { created: result.batchesCreated, live: live.chunks, inFlight: live.members } });
+    return finish(store, run, tools, options, cost, { status, exitCode, counters, started, initialRss, hint, haltReason: result.settled ? null : 'batches pending', batches: { created: result.batchesCreated, live: live.chunks, inFlight: live.members } });
   } catch (error) {
     const stoppedBy = signals.stop.aborted ? String(signals.stop.reason) : undefined;
     const failure: Failure = stoppedBy === undefined
       ? classify(error, tools.redact)
       : { exitCode: stoppedBy === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm, message: `stopped by ${stoppedBy}`, hint: 'Run the same command again to go on from the last recorded step.' };
     if (run !== undefined) {
-      return finish(store, run, tools, options, { status: 'error', exitCode: failure.exitCode, counters, started, initialRss, hint: failure.hint ?? null, haltReason: failure.message, batches: null, error: failure });
+      return finish(store, run, tools, options, cost, { status: 'error', exitCode: failure.exitCode, counters, started, initialRss, hint: failure.hint ?? null, haltReason: failure.message, batches: null, error: failure });
     }
     throw error;
   } finally {
@@ -147,7 +154,13 @@ interface RunEnd {
   readonly error?: Failure;
 }
 
-function finish(store: CheckpointStore, run: number, tools: BatchTools, options: RunOptions, end: RunEnd): number {
+/** The run's prices and what it spent at them. */
+interface Priced {
+  readonly prices: PriceBook;
+  readonly tracker: CostTracker;
+}
+
+function finish(store: CheckpointStore, run: number, tools: BatchTools, options: RunOptions, cost: Priced | undefined, end: RunEnd): number {
   const rss = process.memoryUsage.rss();
   try {
     store.finishRun(run, { status: end.status, exitCode: end.exitCode, counters: end.counters, finalRss: rss, haltReason: end.haltReason });
@@ -175,6 +188,7 @@ function finish(store: CheckpointStore, run: number, tools: BatchTools, options:
     breakerResets: 0,
     haltReason: end.haltReason,
     hint: end.hint,
+    ...(cost === undefined ? {} : { cost: batchCostSummary(cost.tracker.summary(), cost.prices) }),
   };
   tools.log.output.flushSync();
   if (options.json) {

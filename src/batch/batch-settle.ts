@@ -1,7 +1,9 @@
 // Applies batch verdicts to the checkpoint: each page of lines in one transaction that writes the records' outcomes
 // and removes their membership, so a download cut short is simply downloaded again (settled lines find no members).
 import type { BatchChunks, MemberRow } from '../checkpoint/batch-chunks.js';
-import type { CheckpointStore, Outcome, RunCounters } from '../checkpoint/store.js';
+import type { CheckpointStore, Outcome, RecordCost, RunCounters } from '../checkpoint/store.js';
+import type { UsageCounts } from '../cost/cost-ledger.js';
+import type { CostTracker } from '../cost/cost-tracker.js';
 import type { Endpoint } from '../input/record.js';
 import { settleEmbeddings } from './batch-embeddings.js';
 import { capRetries, judgeLine, type LineVerdict } from './settle-rules.js';
@@ -24,6 +26,8 @@ export interface SettleContext {
   readonly tally: SettleTally;
   readonly normalize: boolean;
   readonly maxRetries: number;
+  /** Prices each answer at batch prices; copies of a line (shared custom_id) count as cache hits. */
+  readonly cost: Pick<CostTracker, 'answered' | 'cacheHit'>;
 }
 
 const PAGE = 500;
@@ -80,11 +84,13 @@ function settleMembers(
   outcomes: Outcome[],
 ): void {
   let responseWritten = false;
+  // What the line's answer used: its copies are cache hits that saved as much.
+  const shared: { usage: UsageCounts | null } = { usage: null };
   for (const member of members) {
     let verdict = capRetries(verdictFor(member), attempts.get(member.recordId) ?? 0, context.maxRetries);
     if (verdict.kind === 'done') {
       const first = !responseWritten;
-      const settled = doneOutcomes(context, endpoint, member, verdict, first);
+      const settled = doneOutcomes(context, endpoint, member, verdict, first, shared);
       if (settled === undefined) {
         verdict = { kind: 'failed', retryable: false, status: verdict.status, code: 'invalid_response', message: 'the batch answer could not be stored' };
       } else {
@@ -119,13 +125,17 @@ function doneOutcomes(
   member: MemberRow,
   verdict: Extract<LineVerdict, { kind: 'done' }>,
   first: boolean,
+  shared: { usage: UsageCounts | null },
 ): Outcome[] | undefined {
   const base = { kind: 'done' as const, id: member.recordId, line: member.line, endpoint: endpoint as Endpoint, hash: member.customId, attempts: 1, trimmed: member.trimmed };
-  if (!first) return [{ ...base, response: null, cached: true }];
+  const model = memberModel(member, verdict.body);
+  if (!first) return [{ ...base, response: null, cached: true, cost: context.cost.cacheHit(model, shared.usage) }];
   if (member.detail !== null) {
     const settled = settleEmbeddings(member.detail, verdict.body, verdict.requestId, context.normalize, member.tokens);
     if (!settled.ok) return undefined;
-    return [...settled.vectors, { ...base, response: settled.response, cached: false }];
+    // An embedding has no completion: 0 tokens, so it is priced instead of counted as an answer without usage.
+    shared.usage = { promptTokens: settled.response.usage?.promptTokens ?? null, completionTokens: 0 };
+    return [...settled.vectors, { ...base, response: settled.response, cached: false, cost: priced(context, model, shared.usage) }];
   }
   const usage = (verdict.body['usage'] ?? {}) as Record<string, unknown>;
   const n = (value: unknown): number | null => (typeof value === 'number' ? value : null);
@@ -136,5 +146,22 @@ function doneOutcomes(
     usage: { promptTokens: n(usage['prompt_tokens']), completionTokens: n(usage['completion_tokens']), totalTokens: n(usage['total_tokens']) },
     latencyMs: 0,
   };
-  return [{ ...base, response, cached: false }];
+  shared.usage = { promptTokens: response.usage.promptTokens, completionTokens: response.usage.completionTokens };
+  return [{ ...base, response, cached: false, cost: priced(context, model, shared.usage) }];
+}
+
+function priced(context: SettleContext, job: { body: Record<string, unknown> }, usage: UsageCounts): RecordCost {
+  return context.cost.answered(job, null, usage);
+}
+
+/**
+ * The model a member was sent to, as a job-like body for the tracker: an embeddings member keeps it in its detail;
+ * a chat line's is the answer's `model` (the chunk file with the request is gone by now).
+ */
+function memberModel(member: MemberRow, body: Readonly<Record<string, unknown>>): { body: Record<string, unknown> } {
+  if (member.detail !== null) {
+    const model = (JSON.parse(member.detail) as { model?: unknown }).model;
+    if (typeof model === 'string') return { body: { model } };
+  }
+  return { body: { model: typeof body['model'] === 'string' ? body['model'] : '' } };
 }

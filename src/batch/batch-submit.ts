@@ -3,6 +3,7 @@
 // requests share one batch line (custom_id = request hash); answers already stored are cache hits, as in live mode.
 import type { BatchChunks, MemberRow } from '../checkpoint/batch-chunks.js';
 import type { CheckpointStore, Outcome, RunCounters } from '../checkpoint/store.js';
+import type { CostTracker } from '../cost/cost-tracker.js';
 import { cacheCandidates, idOf, planBatch, type PlanContext } from '../engine/planner.js';
 import { inShard, type Shard } from '../input/shard.js';
 import type { InputSource } from '../input/open-input.js';
@@ -26,6 +27,8 @@ export interface SubmitContext {
   readonly embeddingEncoding: 'base64' | 'float';
   /** Full GC, every GC_BYTES of input: a pass's garbage would otherwise grow the heap with the input. */
   readonly gc?: (() => void) | undefined;
+  /** Answers already stored are cache hits: free, what they would have cost counts as saved. */
+  readonly cost: Pick<CostTracker, 'cacheHit'>;
 }
 
 export interface SubmitTally {
@@ -91,6 +94,8 @@ function intake(context: SubmitContext, items: readonly ParsedLine[], planContex
   const live = chunks.liveMembers(ids);
   const cachedAt = store.cachedResponses(cacheCandidates(items, stored, planContext));
   const plans = planBatch(items, stored, cachedAt, planContext);
+  const cachedHashes = plans.flatMap((plan) => (plan.kind === 'cached' ? [plan.job.hash] : []));
+  const cachedUsage = cachedHashes.length === 0 ? undefined : store.cachedUsage(cachedHashes);
   const outcomes: Outcome[] = [];
   const toSend: Job[] = [];
   counters.recordsRead += items.length;
@@ -109,7 +114,7 @@ function intake(context: SubmitContext, items: readonly ParsedLine[], planContex
         counters.skipped += 1;
         break;
       case 'cached':
-        outcomes.push({ kind: 'done', id: plan.job.id, line: plan.job.line, endpoint: plan.job.endpoint, hash: plan.job.hash, response: null, cached: true, attempts: 0, trimmed: plan.job.trimmed });
+        outcomes.push({ kind: 'done', id: plan.job.id, line: plan.job.line, endpoint: plan.job.endpoint, hash: plan.job.hash, response: null, cached: true, attempts: 0, trimmed: plan.job.trimmed, cost: context.cost.cacheHit(plan.job, cachedUsage?.get(plan.job.hash) ?? null) });
         counters.done += 1;
         counters.cacheHits += 1;
         break;

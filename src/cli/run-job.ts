@@ -113,8 +113,9 @@ async function execute(
     store.lock();
     const cost = new CostTracker({ prices: PriceBook.load(options.pricesFile), maxCostUsd: options.maxCostUsd });
     targets = await openTargets(options);
-    const servers = targets.map(({ provider }) => `${provider.name} ${provider.baseUrl}`);
-    logger.info({ input: options.input, checkpoint: options.db, servers, mode: options.mode }, 'run started');
+    const [first] = targets;
+    const routes = targets.length > 1 ? { routes: targets.map(({ provider }) => `${provider.name} ${provider.baseUrl}`) } : {};
+    logger.info({ input: options.input, checkpoint: options.db, provider: first?.provider.name, baseUrl: first?.provider.baseUrl, mode: options.mode, ...routes }, 'run started');
     const progress = tools.createProgress({
       stream: process.stderr,
       tty: process.stderr.isTTY === true,

@@ -7,6 +7,7 @@ import type { Mode } from '../input/record.js';
 import type { Shard } from '../input/shard.js';
 import { publicRoute, type Route } from '../routing/route.js';
 import { loadRoutes } from '../routing/routes-file.js';
+import { inflightBytes } from './inflight-bytes.js';
 import { detectMemoryLimit, type MemoryLimit } from '../system/memory-limit.js';
 import { ANTHROPIC_DEFAULT_MAX_TOKENS } from '../provider/anthropic-defaults.js';
 import { fields } from './fields.js';
@@ -153,6 +154,10 @@ export function resolveRunOptions(command: Command, fixedMode: Mode | undefined,
   if (raw.via === 'batch' && raw.provider !== 'openai' && raw.provider !== 'mock') {
     throw new UsageError(`Expected \`--via batch\` with --provider openai or mock, got \`--provider ${raw.provider}\` (its Batch API is not supported yet)`, { code: 'MS_BAD_OPTION' });
   }
+  // The spend breaker reserves per request in the live engine; batch chunks are not reserved yet.
+  if (raw.via === 'batch' && raw.maxCost !== undefined) {
+    throw new UsageError(`\`--max-cost ${raw.maxCost}\` cannot be used with \`--via batch\` yet: the spend breaker only reserves live requests. Drop --max-cost, or run without --via batch`, { code: 'MS_BAD_OPTION' });
+  }
   const memoryLimit = detectMemoryLimit();
   const { warnMemoryBytes, maxMemoryBytes } = memoryThresholds(raw.warnMemory, raw.maxMemory, memoryLimit.bytes);
   return {
@@ -264,25 +269,6 @@ function checkAnthropic(mode: Mode, baseUrl: string | undefined, apiKey: string 
       hint: 'export ANTHROPIC_API_KEY=sk-ant-... (or put it in .env), or point --base-url / ANTHROPIC_BASE_URL at a gateway.',
     });
   }
-}
-
-const MB = 1024 ** 2;
-/** What memsafe itself holds before any answer (node, SQLite, modules): measured at about 93 MB. */
-export const BASELINE_RSS_BYTES = 100 * MB;
-
-/**
- * --max-inflight-bytes: as given (at most --max-memory), else half of what --max-memory leaves above the baseline,
- * at least min(16 MB, a quarter of --max-memory): 1.5 GB -> 718 MB, 384 MB -> 142 MB, 153 MB -> 26.5 MB.
- */
-export function inflightBytes(given: number | undefined, maxMemoryBytes: number): number {
-  if (given !== undefined) {
-    if (given > maxMemoryBytes) {
-      throw new UsageError(`Expected \`--max-inflight-bytes\` to be at most --max-memory (${maxMemoryBytes} bytes), got \`${given}\` bytes`, { code: 'MS_BAD_OPTION' });
-    }
-    return given;
-  }
-  const floor = Math.min(16 * MB, Math.floor(maxMemoryBytes / 4));
-  return Math.max(floor, Math.floor((maxMemoryBytes - BASELINE_RSS_BYTES) / 2));
 }
 
 function providerBaseUrlFromEnv(provider: RunOptions['provider'], environment: NodeJS.ProcessEnv): string | undefined {

@@ -29,6 +29,8 @@ export interface CostSummary {
   readonly prices_source: 'file' | 'builtin' | 'file+builtin' | null;
   /** BUILTIN_PRICES_NOTE when built-in prices were used: print it next to any cost. */
   readonly prices_note: string | null;
+  /** Batch runs only: the same usage at live (standard) prices minus its batch cost; null when nothing was priced. */
+  readonly saved_vs_live_usd?: number | null;
 }
 
 export interface UsageCounts {

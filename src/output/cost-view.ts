@@ -47,6 +47,8 @@ function asSpend(cost: CostSummary): SpendSummary {
 /** Lines of the human run summary: `cost   $1.23 (...)`, then the built-in prices' date when they were used. */
 export function costSummaryLines(cost: CostSummary): string[] {
   const lines = [`cost       ${spendText(asSpend(cost))}${cost.pricing === 'batch' ? ' at batch prices' : ''}`];
+  const savedVsLive = cost.saved_vs_live_usd;
+  if (savedVsLive !== undefined && savedVsLive !== null) lines.push(`           saved ${formatUsd(savedVsLive)} against live prices`);
   if (cost.requests_without_usage > 0) lines.push(`           ${cost.requests_without_usage} answers had no token usage: their cost is not counted`);
   if (cost.prices_note !== null) lines.push(`           ${cost.prices_note}`);
   return lines;

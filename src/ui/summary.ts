@@ -100,7 +100,7 @@ export function formatSummary(summary: RunSummary): string {
           : ''),
     ),
   ];
-  if (summary.cost !== undefined && (summary.requests > 0 || summary.records.cacheHits > 0)) lines.push(...costSummaryLines(summary.cost).map((line) => `  ${line}`));
+  if (summary.cost !== undefined && (summary.requests > 0 || summary.records.cacheHits > 0 || Object.keys(summary.cost.by_model).length > 0)) lines.push(...costSummaryLines(summary.cost).map((line) => `  ${line}`));
   if (summary.haltReason !== null) lines.push(row('halted', summary.haltReason));
   lines.push(row('input', summary.input), row('checkpoint', summary.checkpoint));
   for (const step of nextSteps(summary)) lines.push(row('next', step));

@@ -16,7 +16,8 @@ export function manifestResponse(job: Job, model: string, keys: readonly string[
     status: 200,
     requestId: answer?.requestId ?? null,
     bodyText: JSON.stringify(manifest),
-    usage: { promptTokens: job.estimatedTokens, completionTokens: null, totalTokens: job.estimatedTokens },
+    // Embeddings have no completion: 0, so the record is priced (null would read as an answer without usage).
+    usage: { promptTokens: job.estimatedTokens, completionTokens: 0, totalTokens: job.estimatedTokens },
     latencyMs: answer?.latencyMs ?? 0,
   };
 }

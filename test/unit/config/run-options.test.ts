@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { addRunOptions } from '../../../src/config/run-flags.js';
-import { defaultCheckpointPath, inflightBytes, memoryThresholds, resolveRunOptions } from '../../../src/config/run-options.js';
+import { inflightBytes } from '../../../src/config/inflight-bytes.js';
+import { defaultCheckpointPath, memoryThresholds, resolveRunOptions } from '../../../src/config/run-options.js';
 import { UsageError } from '../../../src/errors.js';
 
 const MB = 1024 * 1024;
