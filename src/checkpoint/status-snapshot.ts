@@ -1,5 +1,6 @@
-// What `memsafe status` reads: record counts, stored vectors and the latest runs, in one read transaction.
+// What `memsafe status` reads: record counts, stored vectors, the latest runs and what they cost, in one read transaction.
 import type Database from 'better-sqlite3';
+import { readCheckpointSpend, readRunSpend, type SpendSummary } from './cost-queries.js';
 import { readLearnedState } from './learned-state.js';
 import { count, hasTable } from './read-helpers.js';
 import { countRuns, listRuns, type StoredRun } from './stored-runs.js';
@@ -42,6 +43,13 @@ export function readVectorStats(db: Database.Database): VectorStats {
   return { count: total, dims: db.prepare(`SELECT DISTINCT dim FROM ${source} ORDER BY dim`).pluck().all() as number[] };
 }
 
+/** What the answers cost: every run on the checkpoint together, and each listed run (by run id). */
+export interface CheckpointSpend {
+  readonly total: SpendSummary;
+  /** No entry for a run from before the cost schema. */
+  readonly byRun: ReadonlyMap<number, SpendSummary>;
+}
+
 export interface StatusSnapshot {
   readonly counts: RecordCounts;
   readonly runsTotal: number;
@@ -50,15 +58,20 @@ export interface StatusSnapshot {
   readonly vectors: VectorStats;
   /** The most in-flight answer bytes reserved at once by the latest run (its learned state), null before any. */
   readonly inflightPeakBytes: number | null;
+  readonly spend: CheckpointSpend;
 }
 
 /** Counts and runs read in one transaction, so they agree even while a run is writing. */
 export function readStatusSnapshot(db: Database.Database, runLimit: number): StatusSnapshot {
-  return db.transaction(() => ({
-    counts: countRecords(db),
-    runsTotal: countRuns(db),
-    runs: listRuns(db, runLimit),
-    vectors: readVectorStats(db),
-    inflightPeakBytes: readLearnedState(db)?.inflightPeakBytes ?? null,
-  }))();
+  return db.transaction(() => {
+    const runs = listRuns(db, runLimit);
+    return {
+      counts: countRecords(db),
+      runsTotal: countRuns(db),
+      runs,
+      vectors: readVectorStats(db),
+      inflightPeakBytes: readLearnedState(db)?.inflightPeakBytes ?? null,
+      spend: { total: readCheckpointSpend(db), byRun: readRunSpend(db, runs.map((run) => run.id)) },
+    };
+  })();
 }

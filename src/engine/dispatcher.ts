@@ -42,7 +42,7 @@ export class Dispatcher {
       return parts.provider.send(request.endpoint, request.body, signal, admission);
     };
     const layers: AttemptLayer[] = [
-      rateBudgetLayer(parts.rpm, parts.tpm),
+      rateBudgetLayer(parts.rpm, parts.tpm, parts.stopping),
       ...(parts.layers ?? []),
       slotLayer({ gate: parts.gate, concurrency: parts.concurrency, pause: parts.pause, stopping: parts.stopping }),
       ...(parts.innerLayers ?? []),

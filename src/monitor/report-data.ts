@@ -2,6 +2,7 @@
 // (samples are streamed through a BoundedSeries, events are capped) however long the runs were. The reads
 // themselves live in checkpoint/ (stored-runs, run-timeline); this module only shapes them.
 import type Database from 'better-sqlite3';
+import { readCheckpointSpend, readRecordCosts, readRunSpend, type RecordCostTotals, type SpendSummary } from '../checkpoint/cost-queries.js';
 import type { MemorySample } from '../checkpoint/run-log.js';
 import { type RunEvent, runTimeline } from '../checkpoint/run-timeline.js';
 import { countRuns, listRuns, type StoredRun } from '../checkpoint/stored-runs.js';
@@ -10,6 +11,8 @@ import { BoundedSeries } from './bounded.js';
 
 export interface RunData {
   readonly run: StoredRun;
+  /** What the run's answers cost; absent for a run from before the cost schema. */
+  readonly spend?: SpendSummary;
   readonly points: readonly MemorySample[];
   readonly sampleCount: number;
   /** Details cut to a readable length. */
@@ -17,9 +20,18 @@ export interface RunData {
   readonly eventCount: number;
 }
 
+/** What the checkpoint's answers cost: spent over every run, and the done records per model as they stand. */
+export interface ReportCost {
+  readonly total: SpendSummary;
+  readonly records: readonly RecordCostTotals[];
+  /** Done records written before the cost schema (no model or cost stored). */
+  readonly untracked: number;
+}
+
 export interface ReportData {
   readonly runs: readonly RunData[];
   readonly totalRuns: number;
+  readonly cost?: ReportCost;
 }
 
 /** Points per run in the charts: enough for a smooth line, bounded for a run of a week. */
@@ -45,13 +57,18 @@ export function readReportData(db: Database.Database, maxRuns: number): ReportDa
   const totalRuns = countRuns(db);
   const runs = listRuns(db, maxRuns).reverse();
   const timeline = runTimeline(db);
+  const spend = readRunSpend(db, runs.map((run) => run.id));
+  const records = readRecordCosts(db);
   return {
     totalRuns,
+    cost: { total: readCheckpointSpend(db), records: records.models, untracked: records.untracked },
     runs: runs.map((run) => {
       const series = new BoundedSeries<MemorySample>(POINTS_PER_RUN, mergeRunPoints);
       for (const point of timeline.samples(run.id)) series.push(point);
+      const runSpend = spend.get(run.id);
       return {
         run,
+        ...(runSpend === undefined ? {} : { spend: runSpend }),
         points: series.toArray(),
         sampleCount: series.count,
         events: timeline.events(run.id, EVENTS_PER_RUN).map((event) => ({ ...event, detail: clip(event.detail) })),

@@ -1,11 +1,14 @@
 // `memsafe report`: the memory story of the runs in a checkpoint as one self-contained HTML page, drawn with
-// the same chart code as `monitor --plot`.
+// the same chart code as `monitor --plot`, and what their answers cost.
 import { formatBytes, formatDuration } from '../config/units.js';
 import { openCheckpoint } from '../checkpoint/open.js';
+import type { SpendSummary } from '../checkpoint/cost-queries.js';
+import { formatUsd } from '../cost/model-price.js';
+import { spendText } from '../output/cost-view.js';
 import { type ChartBand, type ChartMarker, type ChartPoint, type ChartSpec, renderSvgChart } from './chart.js';
 import { type PageSection, renderHtmlPage, renderParagraph, renderTable } from './html-page.js';
 import { COLORS } from './plot.js';
-import { type ReportData, type RunData, readReportData } from './report-data.js';
+import { type ReportCost, type ReportData, type RunData, readReportData } from './report-data.js';
 import { writeFileAtomic } from './write-atomic.js';
 
 export interface ReportOptions {
@@ -36,6 +39,7 @@ export function renderReport(data: ReportData, source: string): string {
   const sections: PageSection[] = [];
   if (data.runs.length === 0) sections.push({ heading: 'No runs', body: [renderParagraph('This checkpoint has no runs recorded yet.')] });
   else sections.push({ heading: 'Runs', body: [runsTable(data.runs)] });
+  if (data.cost !== undefined && (data.cost.total.byModel.length > 0 || data.cost.records.length > 0)) sections.push(costSection(data.cost));
   if (data.runs.length < data.totalRuns) {
     sections.push({ heading: 'Older runs', body: [renderParagraph(`${data.totalRuns - data.runs.length} older runs are not drawn (see --runs).`)] });
   }
@@ -45,8 +49,8 @@ export function renderReport(data: ReportData, source: string): string {
 
 function runsTable(runs: readonly RunData[]): string {
   return renderTable(
-    ['run', 'mode', 'status', 'exit', 'started', 'took', 'done', 'failed', 'skipped', 'peak RSS', 'breaker trips', 'halt reason'],
-    runs.map(({ run }) => [
+    ['run', 'mode', 'status', 'exit', 'started', 'took', 'done', 'failed', 'skipped', 'peak RSS', 'breaker trips', 'cost', 'halt reason'],
+    runs.map(({ run, spend }) => [
       run.id,
       run.mode,
       run.status,
@@ -58,9 +62,31 @@ function runsTable(runs: readonly RunData[]): string {
       run.skipped,
       run.peakRssBytes === null ? '' : formatBytes(run.peakRssBytes),
       run.breakerTrips,
+      runCost(spend),
       run.haltReason ?? '',
     ]),
   );
+}
+
+/** `$0.12`, `unpriced`, or empty when the run's cost was not tracked. */
+function runCost(spend: SpendSummary | undefined): string {
+  if (spend === undefined || spend.byModel.length === 0) return '';
+  return spend.usd === null ? 'unpriced' : spendText(spend);
+}
+
+/** Spent over every run, and the done records per model as they stand now (cache hits at what they would cost). */
+function costSection(cost: ReportCost): PageSection {
+  const body = [renderParagraph(`Spent over all runs: ${spendText(cost.total)}.`)];
+  if (cost.records.length > 0) {
+    body.push(
+      renderTable(
+        ['model', 'done records', 'prompt tokens', 'completion tokens', 'cost of the answers'],
+        cost.records.map((model) => [model.model, model.records, model.promptTokens, model.completionTokens, model.usd === null ? 'unpriced' : formatUsd(model.usd)]),
+      ),
+    );
+  }
+  if (cost.untracked > 0) body.push(renderParagraph(`${cost.untracked} done records were written before costs were stored.`));
+  return { heading: 'Cost', body };
 }
 
 function runSection(data: RunData): PageSection {

@@ -1,7 +1,10 @@
 // What `memsafe status` prints: a compact table for people, a stable JSON shape for cron jobs and scripts.
-import type { RecordCounts, VectorStats } from '../checkpoint/status-snapshot.js';
+import type { SpendSummary } from '../checkpoint/cost-queries.js';
+import type { CheckpointSpend, RecordCounts, VectorStats } from '../checkpoint/status-snapshot.js';
 import type { StoredRun } from '../checkpoint/stored-runs.js';
 import { formatBytes, formatDuration } from '../config/units.js';
+import { formatUsd } from '../cost/model-price.js';
+import { spendJson, spendText } from './cost-view.js';
 
 export interface StatusReport {
   readonly checkpoint: { readonly path: string; readonly sizeBytes: number };
@@ -13,6 +16,8 @@ export interface StatusReport {
   readonly vectors?: VectorStats;
   /** The latest run's in-flight answer bytes at their peak (`memory.inflight_peak_bytes`); null or absent before any. */
   readonly inflightPeakBytes?: number | null;
+  /** What the answers cost, in total and per listed run; absent: not read. */
+  readonly spend?: CheckpointSpend;
 }
 
 function isoOrNull(ms: number | null): string | null {
@@ -21,6 +26,10 @@ function isoOrNull(ms: number | null): string | null {
 
 /** snake_case, times as ISO 8601 UTC, durations and sizes as plain numbers; runs newest first. */
 export function statusJson(report: StatusReport): Record<string, unknown> {
+  const runSpend = (id: number): Record<string, unknown> | null => {
+    const spend = report.spend?.byRun.get(id);
+    return spend === undefined ? null : spendJson(spend);
+  };
   return {
     checkpoint: { path: report.checkpoint.path, size_bytes: report.checkpoint.sizeBytes },
     done: report.counts.done,
@@ -29,6 +38,8 @@ export function statusJson(report: StatusReport): Record<string, unknown> {
     line_errors: report.counts.lineErrors,
     vectors: { count: report.vectors?.count ?? 0, dims: report.vectors?.dims ?? [] },
     inflight_peak_bytes: report.inflightPeakBytes ?? null,
+    // The run summary's `cost` shape, summed over every run on the checkpoint; null when not read.
+    cost: report.spend === undefined ? null : spendJson(report.spend.total),
     runs_total: report.runsTotal,
     runs: report.runs.map((run) => ({
       id: run.id,
@@ -51,6 +62,7 @@ export function statusJson(report: StatusReport): Record<string, unknown> {
       peak_rss_bytes: run.peakRssBytes,
       breaker_trips: run.breakerTrips,
       halt_reason: run.haltReason,
+      cost: runSpend(run.id),
     })),
   };
 }
@@ -77,7 +89,16 @@ interface Column {
   readonly cell: (run: StoredRun) => string;
 }
 
-function columns(now: number): readonly Column[] {
+/** A run's cost cell: `$0.12`, `unpriced`, or `-` when it sent nothing that was counted. */
+function costCell(spend: SpendSummary | undefined): string {
+  if (spend === undefined || spend.byModel.every((model) => model.requests === 0)) return '-';
+  if (spend.usd === null) return 'unpriced';
+  return spend.unpricedModels.length > 0 ? `${formatUsd(spend.usd)}+unpriced` : formatUsd(spend.usd);
+}
+
+function columns(now: number, spend: ReadonlyMap<number, SpendSummary> | undefined): readonly Column[] {
+  // The COST column only once some listed run has a tracked cost: older checkpoints keep their table.
+  const costs = spend !== undefined && [...spend.values()].some((summary) => summary.byModel.length > 0);
   return [
     { title: 'RUN', alignRight: true, cell: (run) => String(run.id) },
     { title: 'STARTED', cell: (run) => localTime(run.startedAt) },
@@ -91,12 +112,13 @@ function columns(now: number): readonly Column[] {
     { title: '429s', alignRight: true, cell: (run) => number(run.throttled) },
     { title: 'PEAK RSS', alignRight: true, cell: (run) => (run.peakRssBytes === null ? '-' : formatBytes(run.peakRssBytes)) },
     { title: 'TRIPS', alignRight: true, cell: (run) => number(run.breakerTrips) },
+    ...(costs ? [{ title: 'COST', alignRight: true, cell: (run: StoredRun) => costCell(spend?.get(run.id)) }] : []),
     { title: 'HALT', cell: (run) => run.haltReason ?? '' },
   ];
 }
 
-export function renderRunTable(runs: readonly StoredRun[], now: number): string[] {
-  const table = columns(now);
+export function renderRunTable(runs: readonly StoredRun[], now: number, spend?: ReadonlyMap<number, SpendSummary>): string[] {
+  const table = columns(now, spend);
   const cells = runs.map((run) => table.map((column) => column.cell(run)));
   const widths = table.map((column, index) => Math.max(column.title.length, ...cells.map((row) => row[index]?.length ?? 0)));
   const format = (row: readonly string[]): string =>
@@ -126,12 +148,14 @@ export function renderStatus(report: StatusReport, now: number = Date.now()): st
     lines.push(`vectors     ${number(vectors.count)} stored (one per distinct text), ${dims}`);
   }
   if ((report.inflightPeakBytes ?? 0) > 0) lines.push(`in flight   peak ${formatBytes(report.inflightPeakBytes ?? 0)} of answers reserved at once (latest run)`);
+  const total = report.spend?.total;
+  if (total !== undefined && total.byModel.length > 0) lines.push(`cost        ${spendText(total)} over all runs`);
   if (report.runsTotal === 0) {
     lines.push('runs        none yet');
   } else {
     const shown = report.runs.length < report.runsTotal ? `last ${report.runs.length} of ${report.runsTotal}` : `${report.runsTotal}`;
     lines.push(`runs        ${shown}, newest first`);
-    if (report.runs.length > 0) lines.push('', ...renderRunTable(report.runs, now).map((line) => `  ${line}`));
+    if (report.runs.length > 0) lines.push('', ...renderRunTable(report.runs, now, report.spend?.byRun).map((line) => `  ${line}`));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -4,6 +4,7 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 
 export const TEST_ANTHROPIC_KEY = 'sk-ant-test-0123456789abcdef';
 
@@ -37,6 +38,8 @@ export interface AnthropicServer {
   readonly requests: AnthropicRequest[];
   /** The usage of every 200 answer, as sent. */
   readonly answered: AnsweredUsage[];
+  /** Most requests open at once (from arrival to the end of the answer) since the start. */
+  maxInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -47,6 +50,8 @@ export interface AnthropicServerOptions {
   readonly apiKey?: string;
   /** Requests per minute it advertises in the anthropic-ratelimit-* headers (default 50). */
   readonly requestsLimit?: number;
+  /** Holds every answer this long, so that requests overlap and concurrency can be counted (default 0). */
+  readonly answerDelayMs?: number;
 }
 
 /** Fields of OpenAI's chat API that Anthropic's refuses ("Extra inputs are not permitted"). */
@@ -57,10 +62,16 @@ export async function startAnthropicServer(options: AnthropicServerOptions = {})
   const answered: AnsweredUsage[] = [];
   const apiKey = options.apiKey ?? TEST_ANTHROPIC_KEY;
   const limit = options.requestsLimit ?? 50;
+  let inFlight = 0;
+  let maxInFlight = 0;
   const server = http.createServer((request, response) => {
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    response.once('close', () => (inFlight -= 1));
     void (async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of request as AsyncIterable<Buffer>) chunks.push(chunk);
+      if (options.answerDelayMs !== undefined) await delay(options.answerDelayMs);
       const n = requests.length + 1;
       const recorded: AnthropicRequest = { n, path: (request.url ?? '/').split('?')[0] ?? '/', headers: request.headers, json: parseJson(Buffer.concat(chunks).toString('utf8')) };
       requests.push(recorded);
@@ -89,6 +100,7 @@ export async function startAnthropicServer(options: AnthropicServerOptions = {})
     url: `http://127.0.0.1:${port}`,
     requests,
     answered,
+    maxInFlight: () => maxInFlight,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

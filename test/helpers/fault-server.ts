@@ -62,6 +62,8 @@ export interface FaultServer {
   openSockets(): number;
   /** Connections accepted since the start (keep-alive keeps this far below the request count). */
   connectionsAccepted(): number;
+  /** Most requests open at once (from arrival to the end of the answer) since the start. */
+  maxInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -72,9 +74,14 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
   const choose = options.behaviour ?? ((): Fault => drawFault(options, random));
   let count = 0;
   let accepted = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
 
   const server = http.createServer((request, response) => {
     const arrivedAt = Date.now();
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    response.once('close', () => (inFlight -= 1));
     void (async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of request as AsyncIterable<Buffer>) chunks.push(chunk);
@@ -99,6 +106,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
     requests,
     openSockets: () => sockets.size,
     connectionsAccepted: () => accepted,
+    maxInFlight: () => maxInFlight,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

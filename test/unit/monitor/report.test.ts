@@ -98,6 +98,31 @@ describe('renderReport', () => {
     expect(bands.map((band) => band.attributes.get('data-label'))).toEqual(['CAUTIOUS', 'BREAKER']);
   });
 
+  it('has a cost section (spent over all runs, records per model) only when costs were stored', () => {
+    const { html } = report();
+    expect(html).not.toContain('<h2>Cost</h2>');
+    const spend = {
+      usd: 0.75,
+      savedUsd: 0,
+      byModel: [
+        { model: 'gpt-4o', requests: 3, cacheHits: 0, promptTokens: 30, completionTokens: 15, usd: 0.25, savedUsd: null },
+        { model: 'llama3', requests: 2, cacheHits: 0, promptTokens: 20, completionTokens: 10, usd: null, savedUsd: null },
+      ],
+      unpricedModels: ['llama3'],
+    };
+    const records = [
+      { model: 'gpt-4o', records: 3, promptTokens: 30, completionTokens: 15, usd: 0.25 },
+      { model: 'llama3', records: 2, promptTokens: 20, completionTokens: 10, usd: null },
+    ];
+    const costed = renderReport({ runs: [], totalRuns: 0, cost: { total: spend, records, untracked: 4 } }, 'costed.db');
+    parseXml(costed);
+    expect(costed).toContain('<h2>Cost</h2>');
+    expect(costed).toContain('Spent over all runs: $0.75 (gpt-4o $0.25; unpriced: llama3).');
+    expect(costed).toContain('<td>gpt-4o</td><td class="num">3</td><td class="num">30</td><td class="num">15</td><td>$0.25</td>');
+    expect(costed).toContain('<td>llama3</td><td class="num">2</td><td class="num">20</td><td class="num">10</td><td>unpriced</td>');
+    expect(costed).toContain('4 done records were written before costs were stored.');
+  });
+
   it('says so when the checkpoint has no runs', () => {
     const html = renderReport({ runs: [], totalRuns: 0 }, 'empty.db');
     expect(html).toContain('no runs recorded');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { SpendSummary } from '../../../src/checkpoint/cost-queries.js';
 import type { StoredRun } from '../../../src/checkpoint/stored-runs.js';
 import { renderRunTable, renderStatus, statusJson, type StatusReport } from '../../../src/output/status-view.js';
 
@@ -74,6 +75,7 @@ describe('statusJson', () => {
       peak_rss_bytes: 200 * 1024 * 1024,
       breaker_trips: 1,
       halt_reason: 'memory breaker',
+      cost: null,
     });
     expect(runs[1]).toMatchObject({ status: 'running', exit_code: null, ended_at: null, duration_ms: null, peak_rss_bytes: null });
   });
@@ -136,5 +138,57 @@ describe('renderRunTable', () => {
     const doneEnd = (header?.indexOf('DONE') ?? 0) + 'DONE'.length;
     expect(first?.slice(0, doneEnd).endsWith(' 5')).toBe(true);
     expect(second?.slice(0, doneEnd).endsWith('123,456')).toBe(true);
+  });
+});
+
+function spend(models: { model: string; requests: number; usd: number | null; cacheHits?: number; savedUsd?: number | null }[]): SpendSummary {
+  const byModel = models.map((model) => ({ promptTokens: 10 * model.requests, completionTokens: 5 * model.requests, cacheHits: 0, savedUsd: null, ...model }));
+  const priced = byModel.filter((model) => model.usd !== null);
+  return {
+    usd: byModel.some((model) => model.requests > 0) && priced.length === 0 ? null : priced.reduce((sum, model) => sum + (model.usd ?? 0), 0),
+    savedUsd: byModel.reduce((sum, model) => sum + (model.savedUsd ?? 0), 0),
+    byModel,
+    unpricedModels: byModel.filter((model) => model.usd === null).map((model) => model.model),
+  };
+}
+
+describe('cost', () => {
+  const run12 = spend([{ model: 'gpt-4o', requests: 3, usd: 0.25 }, { model: 'claude-haiku-4-5', requests: 2, usd: 0.5 }]);
+  const run11 = spend([{ model: 'llama3', requests: 4, usd: null }]);
+  const total = spend([{ model: 'claude-haiku-4-5', requests: 2, usd: 0.5 }, { model: 'gpt-4o', requests: 3, usd: 0.25 }, { model: 'llama3', requests: 4, usd: null }]);
+  const costed: StatusReport = { ...report, spend: { total, byRun: new Map([[12, run12], [11, run11]]) } };
+
+  it('--json has the checkpoint total and each run\'s cost in the run summary\'s shape', () => {
+    const json = statusJson(costed);
+    expect(json['cost']).toEqual({
+      usd: 0.75,
+      by_model: {
+        'claude-haiku-4-5': { requests: 2, prompt_tokens: 20, completion_tokens: 10, usd: 0.5 },
+        'gpt-4o': { requests: 3, prompt_tokens: 30, completion_tokens: 15, usd: 0.25 },
+        llama3: { requests: 4, prompt_tokens: 40, completion_tokens: 20, usd: null },
+      },
+      unpriced_models: ['llama3'],
+      saved_usd: 0,
+      cache_hits: 0,
+    });
+    const runs = json['runs'] as { cost: { usd: number | null } | null }[];
+    expect(runs[0]?.cost?.usd).toBe(0.75);
+    expect(runs[1]?.cost?.usd).toBeNull();
+    // A run the checkpoint holds no cost rows for (older than the cost schema) has cost null.
+    expect((statusJson({ ...costed, spend: { total, byRun: new Map() } })['runs'] as { cost: unknown }[])[0]?.cost).toBeNull();
+  });
+
+  it('the table has a cost line over all runs and a COST column per run', () => {
+    const lines = renderStatus(costed, START + 300_000).split('\n');
+    expect(lines[2]).toBe('cost        $0.75 (claude-haiku-4-5 $0.50, gpt-4o $0.25; unpriced: llama3) over all runs');
+    const table = lines.filter((line) => line.startsWith('  '));
+    expect(table[0]).toMatch(/ TRIPS +COST {2}HALT$/);
+    expect(table[1]).toMatch(/ \$0\.75 {2}memory breaker$/);
+    expect(table[2]).toMatch(/ unpriced$/);
+  });
+
+  it('shows no cost line or column when nothing was tracked', () => {
+    const text = renderStatus({ ...report, spend: { total: spend([]), byRun: new Map() } }, START + 300_000);
+    expect(text).not.toMatch(/cost|COST/);
   });
 });
