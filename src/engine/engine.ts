@@ -13,7 +13,7 @@ import { EmbeddingPacker } from './embeddings/packer.js';
 import type { EngineControl, EngineParts, EngineResult, EngineSnapshot } from './engine-types.js';
 import { IntakePlanner } from './intake-planner.js';
 import { MemoryControl } from './memory-control.js';
-import { ServerPause, TokenBucket } from './rate-limit.js';
+import { TokenBucket } from './rate-limit.js';
 import { readRecords } from './record-reader.js';
 import { runOutcome } from './run-outcome.js';
 import { RunStats } from './run-stats.js';
@@ -24,6 +24,8 @@ import { armMaxRuntime } from './stops/max-runtime.js';
 import { bindStopSignals } from './stops/signal-stop.js';
 import { StopControl } from './stops/stop-control.js';
 import { WorkTracker } from './work-tracker.js';
+import { LogOncePerWindow } from '../traffic/log-once.js';
+import { TrafficControl } from '../traffic/traffic-control.js';
 
 export type { EngineControl, EngineParts, EngineResult, EngineSnapshot, StopReason } from './engine-types.js';
 
@@ -31,6 +33,8 @@ export type { EngineControl, EngineParts, EngineResult, EngineSnapshot, StopReas
 const MAX_MODELS_REMEMBERED = 16;
 /** How long in-flight requests may finish after a stop before they are aborted. */
 const MAX_GRACE_MS = 10_000;
+/** One log line per this window for a storm of 429s. */
+const REFUSAL_LOG_WINDOW_MS = 10_000;
 
 export class Engine {
   private readonly stats = new RunStats();
@@ -76,12 +80,14 @@ export class Engine {
       (outcomes) => this.write(outcomes),
       () => this.memory.batchSize(),
     );
+    // A storm of 429s is logged once per window, with how many were left out.
+    const refusals = new LogOncePerWindow(REFUSAL_LOG_WINDOW_MS, Date.now);
     this.dispatcher = new Dispatcher({
       provider: parts.provider,
       maxRetries: o.maxRetries,
       gate: this.gate,
       concurrency: this.concurrency,
-      pause: new ServerPause(),
+      traffic: new TrafficControl(),
       rpm: o.rpm === undefined ? undefined : new TokenBucket(o.rpm),
       tpm: o.tpm === undefined ? undefined : new TokenBucket(o.tpm),
       counters: this.stats,
@@ -89,6 +95,10 @@ export class Engine {
       stopping: this.stops.stoppingSignal,
       onRetry: (request, error, attempt, delayMs) =>
         parts.logger.debug({ endpoint: request.endpoint, code: error.code, attempt, delayMs }, `retrying: ${parts.redact(error.message)}`),
+      onRefused: (error) => {
+        const once = refusals.hit('429');
+        if (once.log) parts.logger.warn({ code: error.code, suppressed: once.suppressed }, `rate limited: ${parts.redact(error.message)}${once.suppressed > 0 ? ` (and ${once.suppressed} more since the last report)` : ''}`);
+      },
     });
   }
 
