@@ -22,6 +22,9 @@ export interface EngineSnapshot {
   readonly batchSize: number;
   readonly concurrency: number;
   readonly state: GovernorState;
+  /** Traffic control: the rate it paces to (null while unbounded) and the share of recent answers refused. */
+  readonly learnedRateRps?: number | null;
+  readonly refusedShare?: number;
 }
 
 export interface EngineParts {

@@ -261,6 +261,8 @@ export class Engine {
       cached: this.stats.cacheHits,
       skipped: this.stats.skipped,
       rssBytes: this.memory.lastRss,
+      learnedRateRps: this.stats.learnedRateRps,
+      refusedShare: this.stats.refusedShare,
       ...this.gauges(),
     };
     this.parts.onProgress?.(snapshot);

@@ -21,6 +21,10 @@ export interface ProgressSnapshot {
   batchSize: number;
   concurrency: number;
   state: GovernorState;
+  /** Requests/s traffic control paces to; null or absent while unbounded. */
+  learnedRateRps?: number | null;
+  /** Share of the last second's answers that the server refused (429). */
+  refusedShare?: number;
 }
 
 export interface ProgressView {
@@ -119,6 +123,8 @@ export function formatProgressLine(view: ProgressView, width: number): string {
   if (view.etaMs !== undefined) segments.push({ text: `ETA ${formatDuration(view.etaMs)}`, priority: 2 });
   segments.push({ text: `RSS ${formatBytes(snapshot.rssBytes)}`, priority: 1 });
   segments.push({ text: `batch ${snapshot.batchSize} ×${snapshot.concurrency}`, priority: 3 });
+  const traffic = trafficSegment(snapshot);
+  if (traffic !== undefined) segments.push({ text: traffic, priority: 2 });
   segments.push({ text: snapshot.state, priority: snapshot.state === 'NORMAL' ? 3 : 0 });
 
   const separator = ' · ';
@@ -137,6 +143,14 @@ export function formatProgressLine(view: ProgressView, width: number): string {
     .join(separator);
   const line = barWidth > 0 ? `[${bar(view.percent ?? 0, barWidth)}] ${text}` : text;
   return line.slice(0, Math.max(0, width));
+}
+
+/** `paced 287/s · 2% refused`: what traffic control learned, shown once it has learned anything. */
+function trafficSegment(snapshot: ProgressSnapshot): string | undefined {
+  const parts: string[] = [];
+  if (snapshot.learnedRateRps !== undefined && snapshot.learnedRateRps !== null) parts.push(`paced ${formatRate(snapshot.learnedRateRps)}`);
+  if (snapshot.refusedShare !== undefined && snapshot.refusedShare > 0) parts.push(`${Math.round(snapshot.refusedShare * 100)}% refused`);
+  return parts.length === 0 ? undefined : parts.join(' ');
 }
 
 function bar(percent: number, width: number): string {
@@ -161,5 +175,7 @@ export function progressLogFields(view: ProgressView): Record<string, number | s
     totalBytes: view.totalBytes ?? null,
     percent: view.percent === undefined ? null : Math.round(view.percent * 10) / 10,
     etaMs: view.etaMs === undefined ? null : Math.round(view.etaMs),
+    learnedRateRps: snapshot.learnedRateRps === undefined || snapshot.learnedRateRps === null ? null : Math.round(snapshot.learnedRateRps * 10) / 10,
+    refusedShare: snapshot.refusedShare === undefined ? 0 : Math.round(snapshot.refusedShare * 1000) / 1000,
   };
 }

@@ -74,7 +74,7 @@ describe('schema 3: vector_models', () => {
     const store = CheckpointStore.open(file);
     store.lock();
     expect(inspect(file)).toEqual({
-      version: 3,
+      version: MIGRATIONS.length,
       models: [{ model: 'large', dim: 3 }, { model: 'small', dim: 2 }],
       indexes: ['sqlite_autoindex_vectors_1'],
     });
