@@ -18,6 +18,7 @@ import { compareScenario } from './bench/scenario-compare.mjs';
 import { embeddingsScenario } from './bench/scenario-embeddings.mjs';
 import { latencyScenario } from './bench/scenario-latency.mjs';
 import { pressureScenario } from './bench/scenario-pressure.mjs';
+import { ratelimitScenario } from './bench/scenario-ratelimit.mjs';
 import { resumeScenario } from './bench/scenario-resume.mjs';
 import { startupScenario } from './bench/scenario-startup.mjs';
 import { startBenchServer } from './bench/server-process.mjs';
@@ -30,7 +31,7 @@ import { startBenchServer } from './bench/server-process.mjs';
  */
 const SCENARIOS = [
   startupScenario, cacheScenario, pressureScenario, bigAnswersScenario, embeddingsScenario, latencyScenario, ceilingScenario,
-  resumeScenario, compareScenario, batchScenario,
+  resumeScenario, compareScenario, batchScenario, ratelimitScenario,
 ];
 /** The docs block that records when the last full run was made and how long it took. */
 const RUN_BLOCK = 'run';

@@ -57,29 +57,39 @@ export class FatalError extends MemsafeError {}
  */
 export type FailureScope = 'retryable' | 'record' | 'run';
 
-/** A rate-limit header reading in neutral terms (all optional; resets are absolute epoch ms). */
-export interface RateLimitReading {
-  readonly remainingRequests?: number;
-  readonly remainingTokens?: number;
-  readonly resetRequestsAtMs?: number;
-  readonly resetTokensAtMs?: number;
+/**
+ * A server's rate-limit state as one answer told it, in neutral terms: OpenAI/Azure/Groq x-ratelimit-* and
+ * Anthropic's anthropic-ratelimit-* both read into it. Every field is optional; durations are relative ms from
+ * the moment the answer was read (absolute reset instants are converted by their parser).
+ */
+export interface RateLimitSnapshot {
   readonly limitRequests?: number;
   readonly limitTokens?: number;
+  readonly remainingRequests?: number;
+  readonly remainingTokens?: number;
+  /** Until the request budget is full again (OpenAI: the bucket refills continuously until then). */
+  readonly resetRequestsMs?: number;
+  readonly resetTokensMs?: number;
+  /** The wait the server asked for explicitly (Retry-After, retry-after-ms); never derived from the resets. */
+  readonly retryAfterMs?: number;
 }
+
+/** @deprecated the former name of RateLimitSnapshot (one type for every provider). */
+export type RateLimitReading = RateLimitSnapshot;
 
 export class ProviderError extends MemsafeError {
   readonly scope: FailureScope;
   readonly status: number | undefined;
-  /** Milliseconds the server asked every client to wait (Retry-After, x-ratelimit-reset-*). */
+  /** Milliseconds the server asked before this request is tried again (Retry-After / retry-after-ms only). */
   readonly retryAfterMs: number | undefined;
   /** The server is busy, not refusing us (Anthropic 529, Ollama's full queue): fewer in flight, then retry. */
   readonly backpressure: boolean;
-  /** What the answer's rate-limit headers said (Anthropic's anthropic-ratelimit-*), when it sent any. */
-  readonly rateLimit: RateLimitReading | undefined;
+  /** What the answer's rate-limit headers said (x-ratelimit-*, anthropic-ratelimit-*), when it sent any. */
+  readonly rateLimit: RateLimitSnapshot | undefined;
 
   constructor(
     message: string,
-    options: MemsafeErrorOptions & { scope: FailureScope; status?: number; retryAfterMs?: number; backpressure?: boolean; rateLimit?: RateLimitReading },
+    options: MemsafeErrorOptions & { scope: FailureScope; status?: number; retryAfterMs?: number; backpressure?: boolean; rateLimit?: RateLimitSnapshot },
   ) {
     super(message, options);
     this.scope = options.scope;

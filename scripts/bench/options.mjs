@@ -46,6 +46,7 @@ Options:
   resume (issue 5)
   --resume-records <n>         records in the committed checkpoint (default 1000000; quick 10000)
   startup (issue 5)
+  --ratelimit-records <n>      records per rate-limit run (default 6000; quick 1000)
   --startup-runs <n>           runs per command, the median is reported (default 10; quick 5)
 
   --no-docs                    do not touch docs/BENCHMARKS.md
@@ -57,7 +58,7 @@ Options:
 /** Options that shrink a scenario: a run with any of them is not written to the docs by default. */
 const SIZE_OPTIONS = [
   'sizes', 'pressure-records', 'big-answers-records', 'embeddings-sizes', 'compare-sizes', 'latency-records', 'ceiling-records',
-  'load-duration', 'resume-records', 'startup-runs',
+  'load-duration', 'resume-records', 'startup-runs', 'ratelimit-records',
 ];
 const LOAD_GENERATORS = ['auto', 'autocannon', 'builtin'];
 
@@ -100,6 +101,7 @@ export function parseBenchOptions(argv, scenarios) {
       'load-generator': { type: 'string', default: 'auto' },
       'resume-records': { type: 'string' },
       'startup-runs': { type: 'string' },
+      'ratelimit-records': { type: 'string' },
       'cell-timeout': { type: 'string' },
       'memsafe-bin': { type: 'string' },
       'no-docs': { type: 'boolean', default: false },
@@ -154,6 +156,7 @@ export function parseBenchOptions(argv, scenarios) {
     loadGenerator: values['load-generator'],
     resumeRecords: positiveInteger('resume-records', values['resume-records']),
     startupRuns: positiveInteger('startup-runs', values['startup-runs']),
+    ratelimitRecords: positiveInteger('ratelimit-records', values['ratelimit-records']),
     cellTimeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
     memsafeBin: values['memsafe-bin'] === undefined ? undefined : path.resolve(values['memsafe-bin']),
     /** auto: only full-size runs of every contender of a scenario reach the docs. */

@@ -34,7 +34,7 @@ export async function cancelBatches(options: CancelOptions): Promise<CancelResul
     if (unsettled.length === 0) return { cancelled: 0, collected: 0 };
     const last = store.database.prepare('SELECT mode, options FROM runs ORDER BY id DESC LIMIT 1').get() as { mode: string; options: string } | undefined;
     const lastOptions = JSON.parse(last?.options ?? '{}') as { normalize?: boolean; maxRetries?: number; pricesFile?: string };
-    const counters: RunCounters = { recordsRead: 0, done: 0, failed: 0, skipped: 0, requests: 0, cacheHits: 0, retries: 0, throttled: 0, peakRss: process.memoryUsage.rss(), breakerTrips: 0, breakerResets: 0 };
+    const counters: RunCounters = { recordsRead: 0, done: 0, failed: 0, skipped: 0, requests: 0, cacheHits: 0, retries: 0, throttled: 0, peakRss: process.memoryUsage.rss(), breakerTrips: 0, breakerResets: 0, rateLimited: 0, backpressure: 0, learnedRateRps: null, heldMs: 0 };
     const run = store.startRun({ mode: last?.mode ?? 'cache', input: '', options: { command: 'batches cancel' }, initialRss: counters.peakRss });
     const settle = { store, chunks, run, counters, tally: newTally(), normalize: lastOptions.normalize === true, maxRetries: lastOptions.maxRetries ?? 5, cost: new CostTracker({ prices: cancelPrices(lastOptions.pricesFile), pricing: 'batch' }) };
     let cancelled = 0;

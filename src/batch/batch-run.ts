@@ -42,7 +42,7 @@ export async function runBatchJob(options: RunOptions, input: InputSource, norma
   const signals = watchStopSignals((name) => logger.warn({ signal: name }, `${name}: stopping after the current step`));
   const store = CheckpointStore.open(options.db);
   let target: Awaited<ReturnType<typeof openBatchClient>> | undefined;
-  const counters: RunCounters = { recordsRead: 0, done: 0, failed: 0, skipped: 0, requests: 0, cacheHits: 0, retries: 0, throttled: 0, peakRss: process.memoryUsage.rss(), breakerTrips: 0, breakerResets: 0 };
+  const counters: RunCounters = { recordsRead: 0, done: 0, failed: 0, skipped: 0, requests: 0, cacheHits: 0, retries: 0, throttled: 0, peakRss: process.memoryUsage.rss(), breakerTrips: 0, breakerResets: 0, rateLimited: 0, backpressure: 0, learnedRateRps: null, heldMs: 0 };
   const initialRss = counters.peakRss;
   let run: number | undefined;
   let cost: Priced | undefined;
@@ -194,6 +194,10 @@ function finish(store: CheckpointStore, run: number, tools: BatchTools, options:
     memory: { initialRss: end.initialRss, peakRss: Math.max(c.peakRss, rss), finalRss: rss, maxMemory: options.maxMemoryBytes, warnMemory: options.warnMemoryBytes, inflightPeak: 0 },
     breakerTrips: 0,
     breakerResets: 0,
+    rateLimited: 0,
+    backpressure: 0,
+    learnedRateRps: null,
+    heldMs: 0,
     haltReason: end.haltReason,
     hint: end.hint,
     ...(cost === undefined ? {} : { cost: batchCostSummary(cost.tracker.summary(), cost.prices) }),

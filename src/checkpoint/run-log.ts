@@ -11,6 +11,14 @@ export interface RunCounters {
   cacheHits: number;
   retries: number;
   throttled: number;
+  /** 429s that were rate refusals (traffic control). */
+  rateLimited: number;
+  /** 503 busy / 529 overloaded answers. */
+  backpressure: number;
+  /** Requests/s traffic control paced to at the last count; null while unbounded. */
+  learnedRateRps: number | null;
+  /** Wall time the whole server was held. */
+  heldMs: number;
   peakRss: number;
   breakerTrips: number;
   breakerResets: number;
@@ -53,7 +61,8 @@ export class RunLog {
     this.statements = {
       // Bound by writeCounters, in this column order.
       updateRun: db.prepare(`UPDATE runs SET records_read = ?, done = ?, failed = ?, skipped = ?, requests = ?,
-        cache_hits = ?, retries = ?, throttled = ?, peak_rss = ?, breaker_trips = ?, breaker_resets = ? WHERE id = ?`),
+        cache_hits = ?, retries = ?, throttled = ?, peak_rss = ?, breaker_trips = ?, breaker_resets = ?,
+        rate_limited = ?, backpressure = ?, learned_rate_rps = ?, held_ms = ? WHERE id = ?`),
       insertSample: db.prepare(`INSERT INTO samples (run_id, t, rss, heap_used, batch_size, concurrency, state, done)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       insertEvent: db.prepare('INSERT INTO events (run_id, t, kind, detail) VALUES (?, ?, ?, ?)'),
@@ -87,7 +96,8 @@ export class RunLog {
   /** Inside the caller's transaction when there is one (a commit writes its batch and the counters together). */
   writeCounters(run: number, c: RunCounters): void {
     this.statements.updateRun.run(
-      c.recordsRead, c.done, c.failed, c.skipped, c.requests, c.cacheHits, c.retries, c.throttled, c.peakRss, c.breakerTrips, c.breakerResets, run,
+      c.recordsRead, c.done, c.failed, c.skipped, c.requests, c.cacheHits, c.retries, c.throttled, c.peakRss, c.breakerTrips, c.breakerResets,
+      c.rateLimited, c.backpressure, c.learnedRateRps, Math.round(c.heldMs), run,
     );
   }
 

@@ -210,6 +210,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX batch_members_chunk ON batch_members(chunk_id, file_line);
   CREATE INDEX batch_members_custom ON batch_members(custom_id, chunk_id);
   `,
+  `
+  -- Traffic control's view of each run (issue 12): rate refusals, backpressure, the learned rate, time held.
+  ALTER TABLE runs ADD COLUMN rate_limited     INTEGER NOT NULL DEFAULT 0; -- 429s that were rate refusals
+  ALTER TABLE runs ADD COLUMN backpressure     INTEGER NOT NULL DEFAULT 0; -- 503 busy / 529 overloaded
+  ALTER TABLE runs ADD COLUMN learned_rate_rps REAL;                       -- requests/s paced to; NULL: unbounded
+  ALTER TABLE runs ADD COLUMN held_ms          INTEGER NOT NULL DEFAULT 0; -- wall time the whole server was held
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -20,6 +20,13 @@ export interface StoredRun {
   readonly cacheHits: number;
   readonly retries: number;
   readonly throttled: number;
+  /** 429s that were rate refusals; 0 for runs before issue 12. */
+  readonly rateLimited: number;
+  readonly backpressure: number;
+  /** Requests/s the run paced to at its last count; null while unbounded (or before issue 12). */
+  readonly learnedRateRps: number | null;
+  /** Wall time the whole server was held. */
+  readonly heldMs: number;
   /** The run's recorded peak, else the highest memory sample (a killed run never wrote its peak). */
   readonly peakRssBytes: number | null;
   readonly breakerTrips: number;
@@ -44,6 +51,10 @@ interface RunTableRow {
   cache_hits: number;
   retries: number;
   throttled: number;
+  rate_limited: number;
+  backpressure: number;
+  learned_rate_rps: number | null;
+  held_ms: number;
   peak_rss: number | null;
   breaker_trips: number;
   breaker_resets: number;
@@ -59,7 +70,7 @@ export function listRuns(db: Database.Database, limit: number): StoredRun[] {
   const rows = db
     .prepare(
       `SELECT id, pid, mode, status, exit_code, input, started_at, ended_at, records_read, done, failed, skipped,
-              requests, cache_hits, retries, throttled, breaker_trips, breaker_resets, halt_reason,
+              requests, cache_hits, retries, throttled, rate_limited, backpressure, learned_rate_rps, held_ms, breaker_trips, breaker_resets, halt_reason,
               COALESCE(peak_rss, (SELECT max(rss) FROM samples WHERE samples.run_id = runs.id)) AS peak_rss
          FROM runs ORDER BY id DESC LIMIT ?`,
     )
@@ -81,6 +92,10 @@ export function listRuns(db: Database.Database, limit: number): StoredRun[] {
     cacheHits: row.cache_hits,
     retries: row.retries,
     throttled: row.throttled,
+    rateLimited: row.rate_limited,
+    backpressure: row.backpressure,
+    learnedRateRps: row.learned_rate_rps,
+    heldMs: row.held_ms,
     peakRssBytes: row.peak_rss,
     breakerTrips: row.breaker_trips,
     breakerResets: row.breaker_resets,

@@ -1,23 +1,36 @@
-// Sends one request: attempts go through the layers (rate caps, a slot outside any server pause), and retryable
-// failures are retried with full-jitter backoff. Never throws: every request ends as a SendResult.
+// Sends one request: attempts go through the layers (rate caps, extra layers, a slot and traffic control), and
+// retryable failures are retried: no earlier than the request's own Retry-After, else with full-jitter backoff.
+// A Retry-After delays only the request that got it; holding the whole server is traffic control's call.
+// Never throws: every request ends as a SendResult.
 import { ProviderError, errorMessage } from '../errors.js';
 import type { Provider } from '../provider/provider.js';
+import type { TrafficControl } from '../traffic/traffic-control.js';
 import type { AdaptiveConcurrency, ConcurrencyGate } from './adaptive-concurrency.js';
 import { abortedError, NotSentError } from './dispatch/not-sent.js';
 import { rateBudgetLayer } from './dispatch/rate-budget-layer.js';
 import type { Attempt, AttemptLayer, DispatchCounters, ProviderRequest, SendResult } from './dispatch/request.js';
-import { slotLayer } from './dispatch/slot-layer.js';
-import type { ServerPause, TokenBucket } from './rate-limit.js';
-import { backoffDelay, sleep } from './retry.js';
+import { trafficLayer } from './dispatch/traffic-layer.js';
+import type { TokenBucket } from './rate-limit.js';
+import { sleep } from './retry.js';
 
 export type { ProviderRequest, SendResult } from './dispatch/request.js';
+
+/**
+ * Backpressure (503 busy, 529 overloaded) retries do not count against --max-retries: the server is asking for
+ * fewer in flight, not refusing the record. They have their own, larger budget so a server that is busy for good
+ * still ends the record (as retryable, for the next run) instead of looping forever.
+ */
+export function backpressureRetryBudget(maxRetries: number): number {
+  return Math.max(20, 4 * maxRetries);
+}
 
 export interface DispatcherParts {
   readonly provider: Provider;
   readonly maxRetries: number;
   readonly gate: ConcurrencyGate;
   readonly concurrency: AdaptiveConcurrency;
-  readonly pause: ServerPause;
+  /** The server's traffic control: learned rate, header budget, holds, and the retry delays. */
+  readonly traffic: TrafficControl;
   readonly rpm: TokenBucket | undefined;
   readonly tpm: TokenBucket | undefined;
   readonly counters: DispatchCounters;
@@ -27,10 +40,11 @@ export interface DispatcherParts {
   readonly stopping: AbortSignal;
   /** More layers around each attempt, outermost first, outside the concurrency slot. */
   readonly layers?: readonly AttemptLayer[];
-  /** Layers inside the slot, right before the wire (memory admission: the last wait before sending). */
+  /** Layers inside the slot and traffic control, right before the wire (spend breaker, memory admission). */
   readonly innerLayers?: readonly AttemptLayer[];
-  readonly random?: () => number;
   readonly onRetry?: (request: ProviderRequest, error: ProviderError, attempt: number, delayMs: number) => void;
+  /** Each rate refusal (429), for logging a storm once per window. */
+  readonly onRefused?: (error: ProviderError) => void;
 }
 
 export class Dispatcher {
@@ -44,7 +58,14 @@ export class Dispatcher {
     const layers: AttemptLayer[] = [
       rateBudgetLayer(parts.rpm, parts.tpm, parts.stopping),
       ...(parts.layers ?? []),
-      slotLayer({ gate: parts.gate, concurrency: parts.concurrency, pause: parts.pause, stopping: parts.stopping }),
+      trafficLayer({
+        gate: parts.gate,
+        concurrency: parts.concurrency,
+        traffic: parts.traffic,
+        stopping: parts.stopping,
+        counters: parts.counters,
+        ...(parts.onRefused === undefined ? {} : { onRefused: parts.onRefused }),
+      }),
       ...(parts.innerLayers ?? []),
     ];
     this.attempt = layers.reduceRight<Attempt>((next, layer) => layer(next), wire);
@@ -53,6 +74,8 @@ export class Dispatcher {
   async send(request: ProviderRequest): Promise<SendResult> {
     const p = this.parts;
     const signal = p.requests;
+    let retries = 0;
+    let backpressureRetries = 0;
     for (let attempt = 1; ; attempt++) {
       let error: ProviderError;
       try {
@@ -63,11 +86,14 @@ export class Dispatcher {
         error = asProviderError(caught, signal);
       }
       if (error.code === 'MS_ABORTED') return { ok: false, error, attempts: attempt, exhausted: false };
-      if (error.retryAfterMs !== undefined) p.pause.pauseFor(error.retryAfterMs);
       if (error.status === 429) p.counters.throttled++;
       if (error.scope !== 'retryable') return { ok: false, error, attempts: attempt, exhausted: false };
-      if (attempt > p.maxRetries) return { ok: false, error, attempts: attempt, exhausted: true };
-      const delay = Math.max(backoffDelay(attempt - 1, p.random), error.retryAfterMs ?? 0);
+      if (error.backpressure) {
+        if (++backpressureRetries > backpressureRetryBudget(p.maxRetries)) return { ok: false, error, attempts: attempt, exhausted: true };
+      } else if (++retries > p.maxRetries) {
+        return { ok: false, error, attempts: attempt, exhausted: true };
+      }
+      const delay = p.traffic.retryDelay(error.backpressure ? backpressureRetries : retries, error.retryAfterMs);
       p.counters.retries++;
       p.onRetry?.(request, error, attempt, delay);
       try {

@@ -26,6 +26,9 @@ export interface EngineSnapshot {
   readonly state: GovernorState;
   /** Bytes reserved for answers in flight (the memory budget). */
   readonly inflightBytes: number;
+  /** Traffic control: the rate it paces to (null while unbounded) and the share of recent answers refused. */
+  readonly learnedRateRps?: number | null;
+  readonly refusedShare?: number;
 }
 
 export interface EngineParts {

@@ -266,6 +266,8 @@ export class Engine {
       skipped: this.stats.skipped,
       rssBytes: this.memory.lastRss,
       inflightBytes: this.admission.reservedBytes,
+      learnedRateRps: this.stats.learnedRateRps,
+      refusedShare: this.stats.refusedShare,
       ...this.gauges(),
     };
     this.parts.onProgress?.(snapshot);

@@ -3,6 +3,7 @@
 import type { MemoryAdmission } from '../admission/memory-admission.js';
 import { startingConcurrency } from '../admission/restart-start.js';
 import { spendLayer } from '../cost/spend-layer.js';
+import { LogOncePerWindow } from '../traffic/log-once.js';
 import { admissionLayer } from './dispatch/admission-layer.js';
 import { notSentError } from './dispatch/not-sent.js';
 import type { EngineParts } from './engine-types.js';
@@ -19,7 +20,12 @@ export interface PoolAssemblyParts {
   readonly learnedConcurrency: number | undefined;
 }
 
+/** One log line per this window for a storm of 429s. */
+const REFUSAL_LOG_WINDOW_MS = 10_000;
+
 export function assemblePools({ parts, stops, stats, admission, learnedConcurrency }: PoolAssemblyParts): RoutePools {
+  // A storm of 429s is logged once per window, with how many were left out.
+  const refusals = new LogOncePerWindow(REFUSAL_LOG_WINDOW_MS, Date.now);
   const totalCeiling = parts.targets.reduce((sum, target) => sum + target.route.concurrency, 0);
   return new RoutePools({
     targets: parts.targets,
@@ -43,5 +49,9 @@ export function assemblePools({ parts, stops, stats, admission, learnedConcurren
     ],
     onRetry: (request, error, attempt, delayMs) =>
       parts.logger.debug({ endpoint: request.endpoint, code: error.code, attempt, delayMs }, `retrying: ${parts.redact(error.message)}`),
+    onRefused: (error) => {
+      const once = refusals.hit('429');
+      if (once.log) parts.logger.warn({ code: error.code, suppressed: once.suppressed }, `rate limited: ${parts.redact(error.message)}${once.suppressed > 0 ? ` (and ${once.suppressed} more since the last report)` : ''}`);
+    },
   });
 }

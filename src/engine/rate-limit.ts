@@ -1,4 +1,4 @@
-// Client-side limits: --rpm / --tpm as token buckets, and the pause a server imposes with Retry-After.
+// Client-side limits: --rpm / --tpm as token buckets (hard caps; the server's own limits are src/traffic/'s).
 import { sleep } from './retry.js';
 
 export type Clock = () => number;
@@ -63,33 +63,4 @@ export class TokenBucket {
 /** Waits until `bucket` grants `n` tokens; rejects with an AbortError when `signal` fires. */
 export async function takeTokens(bucket: TokenBucket, n: number, signal: AbortSignal): Promise<void> {
   for (let wait = bucket.take(n); wait > 0; wait = bucket.take(n)) await sleep(wait, signal);
-}
-
-/**
- * The pause one server asked for (Retry-After, x-ratelimit-reset-*). It holds every request to that server,
- * not just the one that got the 429: the others would get 429s too.
- */
-export class ServerPause {
-  private until = 0;
-
-  constructor(private readonly now: Clock = Date.now) {}
-
-  /** Pauses for `ms` from now; a pause already running longer is kept (a pause never shortens). */
-  pauseFor(ms: number): void {
-    if (!(ms > 0)) return;
-    this.until = Math.max(this.until, this.now() + ms);
-  }
-
-  remainingMs(): number {
-    return Math.max(0, this.until - this.now());
-  }
-
-  /** Resolves when the pause is over (re-checking, since it may be extended meanwhile); abortable. */
-  async wait(signal: AbortSignal): Promise<void> {
-    for (;;) {
-      const remaining = this.remainingMs();
-      await sleep(remaining, signal); // rejects at once when already aborted, even with no pause
-      if (remaining <= 0) return;
-    }
-  }
 }

@@ -9,7 +9,8 @@ import { Router } from '../routing/router.js';
 import { AdaptiveConcurrency, ConcurrencyGate } from './adaptive-concurrency.js';
 import type { AttemptLayer, DispatchCounters, ProviderRequest } from './dispatch/request.js';
 import { Dispatcher } from './dispatcher.js';
-import { ServerPause, TokenBucket } from './rate-limit.js';
+import { TrafficControl } from '../traffic/traffic-control.js';
+import { TokenBucket } from './rate-limit.js';
 
 export interface RouteTarget {
   readonly route: Route;
@@ -35,6 +36,8 @@ export interface RoutePoolsParts {
   /** Layers right before the wire, per route (memory admission is shared; the spend breaker knows the route's max_tokens). */
   readonly innerLayers: (route: Route) => readonly AttemptLayer[];
   readonly onRetry?: (request: ProviderRequest, error: ProviderError, attempt: number, delayMs: number) => void;
+  /** Each rate refusal (429), for logging a storm once per window. */
+  readonly onRefused?: (error: ProviderError) => void;
 }
 
 export class RoutePools {
@@ -55,7 +58,8 @@ export class RoutePools {
         maxRetries: parts.maxRetries,
         gate,
         concurrency,
-        pause: new ServerPause(),
+        // Each route learns its own server's limit.
+        traffic: new TrafficControl(),
         rpm: route.rpm === undefined ? undefined : new TokenBucket(route.rpm),
         tpm: route.tpm === undefined ? undefined : new TokenBucket(route.tpm),
         counters: parts.counters,
@@ -63,6 +67,7 @@ export class RoutePools {
         stopping: parts.stopping,
         innerLayers: parts.innerLayers(route),
         ...(parts.onRetry === undefined ? {} : { onRetry: parts.onRetry }),
+        ...(parts.onRefused === undefined ? {} : { onRefused: parts.onRefused }),
       });
       const pool: RoutePool = { route, provider, concurrency, gate, dispatcher };
       this.byRoute.set(route, pool);

@@ -11,6 +11,13 @@ export class RunStats {
   retries = 0;
   /** 429 answers. */
   throttled = 0;
+  /** Traffic control's counts (the dispatcher's traffic layer keeps them current). */
+  rateLimited = 0;
+  backpressure = 0;
+  learnedRateRps: number | null = null;
+  heldMs = 0;
+  /** A gauge for the progress bar (not stored): the share of the last second's answers that were 429s. */
+  refusedShare = 0;
   peakRss = 0;
   breakerTrips = 0;
   breakerResets = 0;
@@ -30,6 +37,10 @@ export class RunStats {
       cacheHits: this.cacheHits,
       retries: this.retries,
       throttled: this.throttled,
+      rateLimited: this.rateLimited,
+      backpressure: this.backpressure,
+      learnedRateRps: this.learnedRateRps,
+      heldMs: this.heldMs,
       peakRss: this.peakRss,
       breakerTrips: this.breakerTrips,
       breakerResets: this.breakerResets,

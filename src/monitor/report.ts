@@ -49,7 +49,7 @@ export function renderReport(data: ReportData, source: string): string {
 
 function runsTable(runs: readonly RunData[]): string {
   return renderTable(
-    ['run', 'mode', 'status', 'exit', 'started', 'took', 'done', 'failed', 'skipped', 'peak RSS', 'breaker trips', 'cost', 'halt reason'],
+    ['run', 'mode', 'status', 'exit', 'started', 'took', 'done', 'failed', 'skipped', '429s', 'learned rate/s', 'held', 'peak RSS', 'breaker trips', 'cost', 'halt reason'],
     runs.map(({ run, spend }) => [
       run.id,
       run.mode,
@@ -60,6 +60,9 @@ function runsTable(runs: readonly RunData[]): string {
       run.done,
       run.failed,
       run.skipped,
+      run.rateLimited,
+      run.learnedRateRps === null ? '' : String(Math.round(run.learnedRateRps)),
+      run.heldMs > 0 ? formatDuration(run.heldMs) : '',
       run.peakRssBytes === null ? '' : formatBytes(run.peakRssBytes),
       run.breakerTrips,
       runCost(spend),

@@ -1,6 +1,6 @@
 // Anthropic's error answers (`{type:"error", error:{type, message}}`) as ProviderErrors: billing and key problems
 // stop the run, 429/5xx/529 are retried (529 as backpressure), the other 4xx fail the record.
-import { ProviderError, type RateLimitReading } from '../errors.js';
+import { ProviderError, type RateLimitSnapshot } from '../errors.js';
 import { parseAnthropicRateLimit } from './anthropic-rate-limit.js';
 import { redactSecrets } from '../redact.js';
 import { type CallContext, classifyStatus, displayUrl, serverError } from './classify.js';
@@ -12,7 +12,7 @@ const BILLING_MESSAGE = /credit balance is too low|spend limit|usage limits?\b/i
 
 export function classifyAnthropicStatus(status: number, headers: Headers, bodyText: string, context: CallContext, nowMs = Date.now()): ProviderError {
   const server = serverError(bodyText);
-  const rateLimit = parseAnthropicRateLimit(headers);
+  const rateLimit = parseAnthropicRateLimit(headers, nowMs);
   const detail = server.message === undefined ? '' : `: ${clip(redactSecrets(server.message, context.secrets))}`;
   const base = displayUrl(context.baseUrl);
   const runStop = (what: string, hint: string): ProviderError =>
@@ -33,7 +33,7 @@ export function classifyAnthropicStatus(status: number, headers: Headers, bodyTe
 }
 
 /** The shared classification, with the answer's rate-limit reading attached (ProviderError's fields are read-only). */
-function withRateLimit(error: ProviderError, rateLimit: RateLimitReading | undefined): ProviderError {
+function withRateLimit(error: ProviderError, rateLimit: RateLimitSnapshot | undefined): ProviderError {
   if (rateLimit === undefined) return error;
   return new ProviderError(error.message, {
     code: error.code,

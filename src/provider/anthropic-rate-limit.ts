@@ -1,10 +1,10 @@
-// Anthropic's anthropic-ratelimit-* answer headers, read into the neutral RateLimitReading that traffic control
-// paces from (the OpenAI x-ratelimit-* parser fills the same shape).
-import type { RateLimitReading } from '../errors.js';
+// Anthropic's anthropic-ratelimit-* answer headers, read into the neutral RateLimitSnapshot that traffic control
+// paces from (the OpenAI x-ratelimit-* parser fills the same shape). Reset instants become relative ms.
+import type { RateLimitSnapshot } from '../errors.js';
 
 type Headers = Readonly<Record<string, string | readonly string[] | undefined>>;
 
-export type AnthropicRateLimit = RateLimitReading;
+export type AnthropicRateLimit = RateLimitSnapshot;
 
 interface Bucket {
   readonly limit: number | undefined;
@@ -19,17 +19,22 @@ const PREFIX = 'anthropic-ratelimit-';
  * effect) when sent, else whichever of `input-tokens-*` / `output-tokens-*` has fewer left. Undefined when the
  * answer carries none of these headers (a proxy, a local server).
  */
-export function parseAnthropicRateLimit(headers: Headers): AnthropicRateLimit | undefined {
+export function parseAnthropicRateLimit(headers: Headers, nowMs: number = Date.now()): AnthropicRateLimit | undefined {
   const requests = bucket(headers, 'requests');
   const tokens = tokenBucket(headers);
   const reading: Record<string, number> = {};
   put(reading, 'limitRequests', requests.limit);
   put(reading, 'remainingRequests', requests.remaining);
-  put(reading, 'resetRequestsAtMs', requests.resetAtMs);
+  put(reading, 'resetRequestsMs', untilMs(requests.resetAtMs, nowMs));
   put(reading, 'limitTokens', tokens.limit);
   put(reading, 'remainingTokens', tokens.remaining);
-  put(reading, 'resetTokensAtMs', tokens.resetAtMs);
+  put(reading, 'resetTokensMs', untilMs(tokens.resetAtMs, nowMs));
   return Object.keys(reading).length === 0 ? undefined : (reading as AnthropicRateLimit);
+}
+
+/** An instant already past means "now": 0 ms. */
+function untilMs(atMs: number | undefined, nowMs: number): number | undefined {
+  return atMs === undefined ? undefined : Math.max(0, atMs - nowMs);
 }
 
 function tokenBucket(headers: Headers): Bucket {

@@ -67,7 +67,7 @@ export class AnthropicProvider implements Provider {
     if (parsed === undefined) throw invalidBody(answer.status, answer.bodyText.trim() === '' ? 'empty body' : 'not a JSON object', context);
     const mapped = fromAnthropicMessage(parsed, request);
     if (mapped === undefined) throw invalidBody(answer.status, 'no content blocks in the answer', context);
-    const rateLimit = parseAnthropicRateLimit(answer.headers);
+    const rateLimit = parseAnthropicRateLimit(answer.headers, Date.now());
     return {
       status: answer.status,
       requestId: requestIdOf(answer.headers),

@@ -3,6 +3,7 @@
 import { type AdmissionRefusedError, ProviderError } from '../errors.js';
 import { redactSecrets as redact } from '../redact.js';
 import { firstHeader, type HeaderBag } from './headers.js';
+import { isEmptySnapshot, parseRateLimitHeaders } from './rate-limit-headers.js';
 import { parseRetryAfter } from './retry-after.js';
 
 export interface CallContext {
@@ -55,8 +56,11 @@ export function classifyStatus(status: number, headers: HeaderBag, bodyText: str
     const retryAfterMs = parseRetryAfter(headers, nowMs);
     const backpressure = isBackpressure(status, server);
     const what = status === 429 ? 'rate limited, HTTP 429' : backpressure ? `busy, HTTP ${status}` : `HTTP ${status}`;
+    const rateLimit = parseRateLimitHeaders(headers, nowMs);
     return new ProviderError(`Server answered ${what} from ${where}${detail}`, {
-      code, scope: 'retryable', status, backpressure, ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      code, scope: 'retryable', status, backpressure,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      ...(isEmptySnapshot(rateLimit) ? {} : { rateLimit }),
     });
   }
   if (status >= 300 && status < 400) {
@@ -126,10 +130,13 @@ export function invalidBody(status: number, reason: string, context: CallContext
   return new ProviderError(`Invalid response from ${displayUrl(context.url)} (HTTP ${status}): ${reason}`, { code: 'invalid_response', scope: 'retryable', status });
 }
 
-/** 429s, backpressure and timeouts are the server saying "too much": adaptive concurrency cuts on them (quota 429s are run-scoped). */
+/**
+ * Backpressure and timeouts are the server saying "fewer in flight": adaptive concurrency cuts on them. A plain 429
+ * is a rate signal (traffic control lowers the send rate), not a concurrency one; quota 429s are run-scoped.
+ */
 export function isThrottle(error: unknown): boolean {
   if (!(error instanceof ProviderError) || error.scope !== 'retryable') return false;
-  return error.status === 429 || error.backpressure || error.code === 'timeout' || error.code === 'connect_timeout';
+  return error.backpressure || error.code === 'timeout' || error.code === 'connect_timeout';
 }
 
 /** Anthropic's 529 overloaded_error, and Ollama's 503 when its queue is full (OLLAMA_MAX_QUEUE): busy, not broken. */

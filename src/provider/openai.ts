@@ -1,9 +1,11 @@
 // OpenAI-compatible APIs (OpenAI, Azure via --header, vLLM, llama.cpp, LiteLLM, the mock server).
 import type { Endpoint } from '../input/record.js';
+import type { RateLimitSnapshot } from '../errors.js';
 import { type CallContext, classifyStatus, invalidBody, unsupportedEndpoint } from './classify.js';
 import { decodeEmbeddings } from './embeddings-answer.js';
 import { HttpClient, type HttpAnswer, type HttpTarget, joinUrl, type ResponseAdmission } from './http-client.js';
 import type { EmbeddingEncoding, Provider, ProviderName, ProviderResponse, TokenUsage } from './provider.js';
+import { isEmptySnapshot, parseRateLimitHeaders } from './rate-limit-headers.js';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
@@ -74,6 +76,7 @@ export function toProviderResponse(answer: HttpAnswer, context: CallContext, emb
     usage: usageOf(parsed['usage']),
     latencyMs: Math.round(answer.latencyMs),
     bodyBytes: answer.bodyBytes,
+    ...rateLimitOf(answer.headers, nowMs),
   };
   // Chat answers keep their text exactly as received (it is what is stored); embeddings keep only their vectors.
   return embeddings === undefined ? { ...common, bodyText: answer.bodyText } : { ...common, bodyText: '', vectors: decodeEmbeddings(parsed, embeddings) };
@@ -100,6 +103,12 @@ export function usageOf(usage: unknown): TokenUsage | null {
   const fields = usage as Record<string, unknown>;
   const count = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
   return { promptTokens: count(fields['prompt_tokens']), completionTokens: count(fields['completion_tokens']), totalTokens: count(fields['total_tokens']) };
+}
+
+/** The x-ratelimit-* headers OpenAI, Azure and Groq send on every answer (nothing when the server sends none). */
+function rateLimitOf(headers: HttpAnswer['headers'], nowMs: number): { rateLimit?: RateLimitSnapshot } {
+  const rateLimit = parseRateLimitHeaders(headers, nowMs);
+  return isEmptySnapshot(rateLimit) ? {} : { rateLimit };
 }
 
 export function requestIdOf(headers: HttpAnswer['headers']): string | null {

@@ -1,5 +1,5 @@
 // What the engine needs from an API: send one request, get an OpenAI-shaped answer or a ProviderError.
-import type { RateLimitReading } from '../errors.js';
+import type { RateLimitSnapshot } from '../errors.js';
 import type { Endpoint } from '../input/record.js';
 import type { DecodedVector } from './embeddings-answer.js';
 import type { ResponseAdmission } from './http-client.js';
@@ -36,8 +36,8 @@ export interface ProviderResponse {
   readonly bodyBytes?: number;
   readonly usage: TokenUsage | null;
   readonly latencyMs: number;
-  /** What the answer's rate-limit headers said (Anthropic's anthropic-ratelimit-*), when it sent any. */
-  readonly rateLimit?: RateLimitReading;
+  /** What the answer's rate-limit headers said (x-ratelimit-*, anthropic-ratelimit-*), when it sent any. */
+  readonly rateLimit?: RateLimitSnapshot;
 }
 
 export interface Provider {

@@ -1,24 +1,11 @@
 // What a server says about its rate limits, in one neutral shape: OpenAI, Azure and Groq send x-ratelimit-*
 // on every answer; Retry-After / retry-after-ms come with refusals. Other providers' parsers fill the same shape.
+import type { RateLimitSnapshot } from '../errors.js';
 
 /** Header values as node and undici deliver them: names in lower case, repeated headers as arrays. */
 export type HeaderValues = Readonly<Record<string, string | readonly string[] | undefined>>;
 
-/**
- * A server's rate-limit state as seen in one answer. Every field is optional: servers send some, all or none.
- * Durations are relative milliseconds from the moment the answer was read.
- */
-export interface RateLimitSnapshot {
-  readonly limitRequests?: number;
-  readonly limitTokens?: number;
-  readonly remainingRequests?: number;
-  readonly remainingTokens?: number;
-  /** Until the request budget is full again (OpenAI: the bucket refills continuously until then). */
-  readonly resetRequestsMs?: number;
-  readonly resetTokensMs?: number;
-  /** The wait the server asked for explicitly (Retry-After, retry-after-ms); never derived from the resets. */
-  readonly retryAfterMs?: number;
-}
+export type { RateLimitSnapshot } from '../errors.js';
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 

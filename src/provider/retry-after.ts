@@ -2,8 +2,9 @@
 import { firstHeader, type HeaderBag } from './headers.js';
 
 /**
- * Milliseconds a response asks clients to wait, from `retry-after-ms`, `Retry-After` (seconds or an HTTP date)
- * or OpenAI's `x-ratelimit-reset-requests` / `x-ratelimit-reset-tokens` (`1s`, `6m0s`, `20ms`).
+ * Milliseconds a response asks before this request is tried again, from `retry-after-ms` or `Retry-After`
+ * (seconds or an HTTP date) only. The x-ratelimit-reset-* headers are not a Retry-After (a TPM reset of `6m0s`
+ * once held the whole run for six minutes): traffic control reads them as the shared budget's state.
  * Header names are matched in lower case, as node and undici deliver them.
  */
 export function parseRetryAfter(headers: HeaderBag, nowMs: number): number | undefined {
@@ -17,7 +18,7 @@ export function parseRetryAfter(headers: HeaderBag, nowMs: number): number | und
     const parsed = parseRetryAfterValue(retryAfter, nowMs);
     if (parsed !== undefined) return parsed;
   }
-  return rateLimitReset(headers);
+  return undefined;
 }
 
 /** `Retry-After: 120`, `Retry-After: 1.5`, or `Retry-After: Wed, 21 Oct 2015 07:28:00 GMT`. */
@@ -46,22 +47,4 @@ export function parseResetDuration(value: string): number | undefined {
     consumed += whole.length;
   }
   return consumed === text.length && Number.isFinite(total) ? Math.round(total) : undefined;
-}
-
-/**
- * The reset of the limit that ran out (`x-ratelimit-remaining-* = 0`): the longest of those; when the server
- * does not say which ran out, the shortest reset, so a retry is not held back longer than it must be.
- */
-function rateLimitReset(headers: HeaderBag): number | undefined {
-  const exhausted: number[] = [];
-  const all: number[] = [];
-  for (const kind of ['requests', 'tokens'] as const) {
-    const reset = firstHeader(headers, `x-ratelimit-reset-${kind}`);
-    const ms = reset === undefined ? undefined : parseResetDuration(reset);
-    if (ms === undefined) continue;
-    all.push(ms);
-    if (firstHeader(headers, `x-ratelimit-remaining-${kind}`)?.trim() === '0') exhausted.push(ms);
-  }
-  if (exhausted.length > 0) return Math.max(...exhausted);
-  return all.length > 0 ? Math.min(...all) : undefined;
 }

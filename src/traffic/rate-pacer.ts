@@ -53,6 +53,18 @@ const MIN_SHARE_ANSWERS = 50;
 const MIN_FIRST_CUT_ANSWERS = 10;
 /** A cut is only undone for small refusal shares: a large share is an overshoot however little a cut helped. */
 const UNDO_BELOW_SHARE = 0.25;
+/** Below the rate of the last cut, the rate climbs back this share of the gap per second (BIC-style recovery). */
+const RECOVERY_PER_SECOND = 0.3;
+/**
+ * After this long without a 429 since the last cut, the probe speeds up (+1x per PROBE_SPEEDUP_MS more, up to
+ * MAX_PROBE_SPEEDUP): a cut made on a noisy start, or under a limit since raised, is not paid for minutes. Riding
+ * a limit cuts every second or two, so the sawtooth there (and the shares of shards) is left as it was.
+ */
+const QUIET_BEFORE_SPEEDUP_MS = 5000;
+const PROBE_SPEEDUP_MS = 2000;
+const MAX_PROBE_SPEEDUP = 8;
+/** Recovery aims this close below the rate that was refused, then probes on at the slow additive pace. */
+const RECOVERY_TARGET = 0.97;
 
 export class RatePacer {
   private rate = Number.POSITIVE_INFINITY;
@@ -60,6 +72,8 @@ export class RatePacer {
   private nextAt = Number.NEGATIVE_INFINITY;
   private lastCutAt = Number.NEGATIVE_INFINITY;
   private lastGrowthAt = Number.NEGATIVE_INFINITY;
+  /** The rate in force when the last cut came (the one the server refused); recovery climbs fast towards it. */
+  private refusedAt = 0;
   private pending: PendingCut | undefined;
   private cuts = 0;
   private undone = 0;
@@ -112,8 +126,12 @@ export class RatePacer {
     const since = Number.isFinite(this.lastGrowthAt) ? Math.min(now - this.lastGrowthAt, 1000) : 0;
     this.lastGrowthAt = now;
     // The fixed part is the same for every client on a shared limit: that is what evens out their shares.
-    const step = (this.minIncreaseRps + this.rate * this.increasePerSecond) * (since / 1000);
-    this.rate += step;
+    const speedup = Math.min(MAX_PROBE_SPEEDUP, 1 + Math.max(0, now - this.lastCutAt - QUIET_BEFORE_SPEEDUP_MS) / PROBE_SPEEDUP_MS);
+    const probe = (this.minIncreaseRps + this.rate * this.increasePerSecond) * speedup * (since / 1000);
+    // Far below the rate that was refused, most of the gap is known to be safe: close it quickly.
+    const gap = RECOVERY_TARGET * this.refusedAt - this.rate;
+    const recover = gap > 0 ? gap * Math.min(1, RECOVERY_PER_SECOND * (since / 1000)) : 0;
+    this.rate += Math.max(probe, recover);
   }
 
   /**
@@ -136,6 +154,8 @@ export class RatePacer {
     const accepted = evidence.acceptedPerSecond;
     const expectedAfter = accepted > 0 ? Math.max(0, 1 - accepted / rate) : 0;
     this.pending = { at: now, previousRate: this.rate, shareBefore: evidence.refusedShare, answersBefore: evidence.answers, expectedAfter };
+    // What was refused: the paced rate, or what the server took when nothing was paced yet (or far less than that).
+    this.refusedAt = base;
     this.rate = rate;
     this.lastCutAt = now;
     this.lastGrowthAt = now;

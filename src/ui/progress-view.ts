@@ -25,6 +25,10 @@ export interface ProgressSnapshot {
   batchSize: number;
   concurrency: number;
   state: GovernorState;
+  /** Requests/s traffic control paces to; null or absent while unbounded. */
+  learnedRateRps?: number | null;
+  /** Share of the last second's answers that the server refused (429). */
+  refusedShare?: number;
 }
 
 export interface ProgressView {
@@ -125,6 +129,8 @@ export function formatProgressLine(view: ProgressView, width: number): string {
   if (snapshot.spent !== undefined && snapshot.spent !== '$0.00') segments.push({ text: snapshot.spent, priority: 2 });
   if ((snapshot.inflightBytes ?? 0) > 0) segments.push({ text: `in flight ${formatBytes(snapshot.inflightBytes ?? 0)}`, priority: 3 });
   segments.push({ text: `batch ${snapshot.batchSize} ×${snapshot.concurrency}`, priority: 3 });
+  const traffic = trafficSegment(snapshot);
+  if (traffic !== undefined) segments.push({ text: traffic, priority: 2 });
   segments.push({ text: snapshot.state, priority: snapshot.state === 'NORMAL' ? 3 : 0 });
 
   const separator = ' · ';
@@ -143,6 +149,14 @@ export function formatProgressLine(view: ProgressView, width: number): string {
     .join(separator);
   const line = barWidth > 0 ? `[${bar(view.percent ?? 0, barWidth)}] ${text}` : text;
   return line.slice(0, Math.max(0, width));
+}
+
+/** `paced 287/s · 2% refused`: what traffic control learned, shown once it has learned anything. */
+function trafficSegment(snapshot: ProgressSnapshot): string | undefined {
+  const parts: string[] = [];
+  if (snapshot.learnedRateRps !== undefined && snapshot.learnedRateRps !== null) parts.push(`paced ${formatRate(snapshot.learnedRateRps)}`);
+  if (snapshot.refusedShare !== undefined && snapshot.refusedShare > 0) parts.push(`${Math.round(snapshot.refusedShare * 100)}% refused`);
+  return parts.length === 0 ? undefined : parts.join(' ');
 }
 
 function bar(percent: number, width: number): string {
@@ -168,5 +182,7 @@ export function progressLogFields(view: ProgressView): Record<string, number | s
     totalBytes: view.totalBytes ?? null,
     percent: view.percent === undefined ? null : Math.round(view.percent * 10) / 10,
     etaMs: view.etaMs === undefined ? null : Math.round(view.etaMs),
+    learnedRateRps: snapshot.learnedRateRps === undefined || snapshot.learnedRateRps === null ? null : Math.round(snapshot.learnedRateRps * 10) / 10,
+    refusedShare: snapshot.refusedShare === undefined ? 0 : Math.round(snapshot.refusedShare * 1000) / 1000,
   };
 }

@@ -17,6 +17,14 @@ export interface RunSummary {
   requests: number;
   retries: number;
   throttled: number;
+  /** 429s that were rate refusals (traffic control). */
+  rateLimited: number;
+  /** 503 busy / 529 overloaded answers. */
+  backpressure: number;
+  /** Requests/s paced to at the end; null while unbounded. */
+  learnedRateRps: number | null;
+  /** Wall time the whole server was held. */
+  heldMs: number;
   memory: { initialRss: number; peakRss: number; finalRss: number; maxMemory: number; warnMemory: number; inflightPeak: number };
   breakerTrips: number;
   breakerResets: number;
@@ -54,6 +62,10 @@ export function buildSummary(result: FinishedRun, options: RunOptions, redact: (
     requests: counters.requests,
     retries: counters.retries,
     throttled: counters.throttled,
+    rateLimited: counters.rateLimited,
+    backpressure: counters.backpressure,
+    learnedRateRps: counters.learnedRateRps,
+    heldMs: counters.heldMs,
     memory: {
       initialRss: result.initialRss,
       peakRss: counters.peakRss,
@@ -88,7 +100,7 @@ export function formatSummary(summary: RunSummary): string {
     ),
     row(
       'requests',
-      `${count.format(summary.requests)} (${count.format(summary.retries)} retries, ${count.format(summary.throttled)} throttled)`,
+      `${count.format(summary.requests)} (${count.format(summary.retries)} retries, ${count.format(summary.throttled)} throttled)` + trafficNote(summary),
     ),
     row(
       'memory',
@@ -105,6 +117,15 @@ export function formatSummary(summary: RunSummary): string {
   lines.push(row('input', summary.input), row('checkpoint', summary.checkpoint));
   for (const step of nextSteps(summary)) lines.push(row('next', step));
   return `${lines.join('\n')}\n`;
+}
+
+/** The learned rate and the time held, when traffic control had anything to say. */
+function trafficNote(summary: RunSummary): string {
+  const parts: string[] = [];
+  if (summary.learnedRateRps !== null) parts.push(`paced to ${count.format(Math.round(summary.learnedRateRps))}/s`);
+  if (summary.heldMs > 0) parts.push(`held ${formatDuration(summary.heldMs)}`);
+  if (summary.backpressure > 0) parts.push(`${count.format(summary.backpressure)} busy`);
+  return parts.length === 0 ? '' : ` · ${parts.join(' · ')}`;
 }
 
 /** What the user should do now, most specific first, without repeats. */
@@ -138,6 +159,10 @@ export function summaryJson(summary: RunSummary): string {
     requests: summary.requests,
     retries: summary.retries,
     throttled: summary.throttled,
+    rate_limited: summary.rateLimited,
+    backpressure: summary.backpressure,
+    learned_rate_rps: summary.learnedRateRps === null ? null : Math.round(summary.learnedRateRps * 10) / 10,
+    held_ms: Math.round(summary.heldMs),
     memory: {
       initial_rss_bytes: memory.initialRss,
       peak_rss_bytes: memory.peakRss,

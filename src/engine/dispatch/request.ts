@@ -30,5 +30,16 @@ export type AttemptLayer = (next: Attempt) => Attempt;
 export interface DispatchCounters {
   requests: number;
   retries: number;
+  /** Every 429 answer (quota ones too). */
   throttled: number;
+  /** Rate refusals (429s that are not quota) as traffic control counted them. */
+  rateLimited: number;
+  /** 503 busy / 529 overloaded answers. */
+  backpressure: number;
+  /** Requests/s traffic control paces to; null while unbounded. */
+  learnedRateRps: number | null;
+  /** Wall time the whole server was held (remaining-0 headers, most answers refused). */
+  heldMs: number;
+  /** Share of the last second's answers that were 429s. */
+  refusedShare: number;
 }

@@ -11,7 +11,7 @@ import { CheckpointStore, type DoneOutcome, type RunCounters } from '../../../sr
 import type { ProviderResponse } from '../../../src/provider/provider.js';
 
 const counters: RunCounters = {
-  recordsRead: 0, done: 0, failed: 0, skipped: 0, requests: 0, cacheHits: 0, retries: 0, throttled: 0, peakRss: 0, breakerTrips: 0, breakerResets: 0,
+  recordsRead: 0, done: 0, failed: 0, skipped: 0, requests: 0, cacheHits: 0, retries: 0, throttled: 0, peakRss: 0, breakerTrips: 0, breakerResets: 0, rateLimited: 0, backpressure: 0, learnedRateRps: null, heldMs: 0,
 };
 const response = (prompt: number, completion: number): ProviderResponse => ({
   status: 200,

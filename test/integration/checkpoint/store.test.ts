@@ -11,6 +11,7 @@ import type { ProviderResponse } from '../../../src/provider/provider.js';
 
 const counters: RunCounters = {
   recordsRead: 0, done: 0, failed: 0, skipped: 0, requests: 0, cacheHits: 0, retries: 0, throttled: 0, peakRss: 0, breakerTrips: 0, breakerResets: 0,
+  rateLimited: 0, backpressure: 0, learnedRateRps: null, heldMs: 0,
 };
 const response = { status: 200, requestId: 'req-1', bodyText: '{"ok":true}', usage: { promptTokens: 3, completionTokens: 4, totalTokens: 7 }, latencyMs: 12 };
 
@@ -71,7 +72,7 @@ describe('CheckpointStore', () => {
     store.commit(run, [
       { kind: 'done', id: 'a', line: 2, endpoint: '/v1/chat/completions', hash: 'h1', response, cached: false, attempts: 2, trimmed: false },
       { kind: 'done', id: 'b', line: 3, endpoint: '/v1/chat/completions', hash: 'h1', response: null, cached: true, attempts: 0, trimmed: true },
-    ], { recordsRead: 1, done: 2, failed: 3, skipped: 4, requests: 5, cacheHits: 6, retries: 7, throttled: 8, peakRss: 9, breakerTrips: 10, breakerResets: 11 });
+    ], { recordsRead: 1, done: 2, failed: 3, skipped: 4, requests: 5, cacheHits: 6, retries: 7, throttled: 8, peakRss: 9, breakerTrips: 10, breakerResets: 11, rateLimited: 12, backpressure: 13, learnedRateRps: 14.5, heldMs: 15 });
     store.close();
     const db = new Database(file, { readonly: true });
     const records = db.prepare('SELECT * FROM records ORDER BY id').all() as Record<string, unknown>[];
@@ -86,7 +87,7 @@ describe('CheckpointStore', () => {
     });
     expect(db.prepare('SELECT * FROM runs WHERE id = ?').get(run)).toMatchObject({
       records_read: 1, done: 2, failed: 3, skipped: 4, requests: 5, cache_hits: 6, retries: 7, throttled: 8, peak_rss: 9,
-      breaker_trips: 10, breaker_resets: 11,
+      breaker_trips: 10, breaker_resets: 11, rate_limited: 12, backpressure: 13, learned_rate_rps: 14.5, held_ms: 15,
     });
     db.close();
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ServerPause, takeTokens, TokenBucket } from '../../../src/engine/rate-limit.js';
+import { takeTokens, TokenBucket } from '../../../src/engine/rate-limit.js';
 
 function fakeClock(start = 1_000_000) {
   let now = start;
@@ -89,48 +89,5 @@ describe('TokenBucket', () => {
     const waiting = takeTokens(slow, 1, controller.signal);
     controller.abort();
     await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
-  });
-});
-
-describe('ServerPause', () => {
-  it.each([
-    { pauses: [[0, 1000]], at: 0, remaining: 1000 },
-    { pauses: [[0, 1000]], at: 400, remaining: 600 },
-    { pauses: [[0, 1000], [100, 200]], at: 100, remaining: 900 }, // a shorter pause never shortens
-    { pauses: [[0, 1000], [500, 2000]], at: 500, remaining: 2000 }, // a longer one extends
-    { pauses: [[0, 1000]], at: 1500, remaining: 0 },
-    { pauses: [[0, 0], [0, -5]], at: 0, remaining: 0 },
-  ])('pauses $pauses -> $remaining ms left at $at', ({ pauses, at, remaining }) => {
-    const clock = fakeClock(0);
-    const pause = new ServerPause(clock.now);
-    for (const [when, ms] of pauses as [number, number][]) {
-      clock.set(when);
-      pause.pauseFor(ms);
-    }
-    clock.set(at);
-    expect(pause.remainingMs()).toBe(remaining);
-  });
-
-  it('wait resolves at once when there is no pause', async () => {
-    await new ServerPause().wait(new AbortController().signal);
-  });
-
-  it('wait sees a pause extended while it waits', async () => {
-    const pause = new ServerPause();
-    pause.pauseFor(20);
-    const waiting = pause.wait(new AbortController().signal);
-    setTimeout(() => pause.pauseFor(60), 5);
-    await waiting;
-    expect(pause.remainingMs()).toBe(0);
-  });
-
-  it('wait rejects with an AbortError when the run stops, paused or not', async () => {
-    const pause = new ServerPause();
-    pause.pauseFor(60_000);
-    const controller = new AbortController();
-    const waiting = pause.wait(controller.signal);
-    controller.abort();
-    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
-    await expect(new ServerPause().wait(controller.signal)).rejects.toMatchObject({ name: 'AbortError' });
   });
 });

@@ -23,6 +23,10 @@ function run(overrides: Partial<StoredRun>): StoredRun {
     cacheHits: 0,
     retries: 0,
     throttled: 0,
+    rateLimited: 0,
+    backpressure: 0,
+    learnedRateRps: null,
+    heldMs: 0,
     peakRssBytes: 200 * 1024 * 1024,
     breakerTrips: 0,
     breakerResets: 0,
@@ -72,6 +76,10 @@ describe('statusJson', () => {
       cache_hits: 0,
       retries: 0,
       throttled: 0,
+      rate_limited: 0,
+      backpressure: 0,
+      learned_rate_rps: null,
+      held_ms: 0,
       peak_rss_bytes: 200 * 1024 * 1024,
       breaker_trips: 1,
       halt_reason: 'memory breaker',
@@ -118,7 +126,7 @@ describe('renderStatus', () => {
   it('lines the run table up in columns, with sizes and durations made readable', () => {
     const table = lines.slice(4).filter((line) => line !== '');
     expect(table).toHaveLength(3);
-    expect(table[0]).toMatch(/^ {2}RUN {2}STARTED +TOOK {2}STATUS +EXIT +DONE {2}FAILED {2}SKIPPED {2}RETRIES {2}429s {2}PEAK RSS {2}TRIPS {2}HALT$/);
+    expect(table[0]).toMatch(/^ {2}RUN {2}STARTED +TOOK {2}STATUS +EXIT +DONE {2}FAILED {2}SKIPPED {2}RETRIES {2}429s {2}RATE\/S {2}HELD {2}PEAK RSS {2}TRIPS {2}HALT$/);
     const exitColumn = table[0]?.indexOf('EXIT') ?? -1;
     expect(table[1]).toMatch(/^ {3}12 {2}\d{4}-\d\d-\d\d \d\d:\d\d +2m {2}halted .* 75 .*1,500 .*200 MB .*memory breaker$/);
     // the running run's duration runs up to "now"; missing exit code and peak show as "-"

@@ -42,7 +42,7 @@ describe('classifyAnthropicStatus', () => {
 
   it('attaches the rate-limit reading of the error answer', () => {
     const error = classifyAnthropicStatus(429, { 'retry-after': '1', 'anthropic-ratelimit-requests-remaining': '0', 'anthropic-ratelimit-requests-reset': '2026-12-04T01:00:30Z' }, anthropicError('rate_limit_error', 'slow down'), context, NOW);
-    expect(error.rateLimit).toEqual({ remainingRequests: 0, resetRequestsAtMs: NOW + 30_000 });
+    expect(error.rateLimit).toEqual({ remainingRequests: 0, resetRequestsMs: 30_000 });
   });
 
   it('529 and backpressure cut concurrency like a 429 (isThrottle)', () => {
@@ -66,7 +66,7 @@ describe('classifyStatus: backpressure (shared)', () => {
 
 describe('parseAnthropicRateLimit', () => {
   const reset = '2026-12-04T01:00:45Z';
-  it('reads the request bucket and the combined token bucket, resets as epoch ms', () => {
+  it('reads the request bucket and the combined token bucket, resets as ms from now', () => {
     expect(
       parseAnthropicRateLimit({
         'anthropic-ratelimit-requests-limit': '50',
@@ -76,14 +76,14 @@ describe('parseAnthropicRateLimit', () => {
         'anthropic-ratelimit-tokens-remaining': '47000',
         'anthropic-ratelimit-tokens-reset': '2026-12-04T01:00:01Z',
         'anthropic-ratelimit-input-tokens-remaining': '1',
-      }),
+      }, NOW),
     ).toEqual({
       limitRequests: 50,
       remainingRequests: 49,
-      resetRequestsAtMs: NOW + 45_000,
+      resetRequestsMs: 45_000,
       limitTokens: 48000,
       remainingTokens: 47000,
-      resetTokensAtMs: NOW + 1000,
+      resetTokensMs: 1000,
     });
   });
 
@@ -96,7 +96,7 @@ describe('parseAnthropicRateLimit', () => {
       'anthropic-ratelimit-output-tokens-remaining': '100',
       'anthropic-ratelimit-output-tokens-reset': '2026-12-04T01:00:10Z',
     };
-    expect(parseAnthropicRateLimit(headers)).toEqual({ limitTokens: 8000, remainingTokens: 100, resetTokensAtMs: NOW + 10_000 });
+    expect(parseAnthropicRateLimit(headers, NOW)).toEqual({ limitTokens: 8000, remainingTokens: 100, resetTokensMs: 10_000 });
     expect(parseAnthropicRateLimit({ 'anthropic-ratelimit-input-tokens-remaining': '5' })).toEqual({ remainingTokens: 5 });
   });
 

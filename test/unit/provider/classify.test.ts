@@ -35,7 +35,8 @@ describe('classifyStatus', () => {
     [429, openAiError('You exceeded your current quota', 'insufficient_quota', 'insufficient_quota'), {}, { scope: 'run', code: 'http_429' }],
     [429, openAiError('quota', null, 'insufficient_quota'), {}, { scope: 'run', code: 'http_429' }],
     [429, openAiError('Rate limit reached', 'rate_limit_exceeded', 'requests'), { 'retry-after': '2' }, { scope: 'retryable', code: 'http_429', retryAfterMs: 2000 }],
-    [429, '', { 'x-ratelimit-reset-requests': '20ms' }, { scope: 'retryable', code: 'http_429', retryAfterMs: 20 }],
+    // guards: a reset header is the budget's state, not a wait for this request (no retryAfterMs from it)
+    [429, '', { 'x-ratelimit-reset-requests': '20ms' }, { scope: 'retryable', code: 'http_429' }],
     [429, 'not json at all', {}, { scope: 'retryable', code: 'http_429' }],
     [500, openAiError('boom', null, 'server_error'), {}, { scope: 'retryable', code: 'http_500' }],
     [502, '<html>bad gateway</html>', {}, { scope: 'retryable', code: 'http_502' }],
@@ -135,7 +136,9 @@ describe('other failures', () => {
 
 describe('isThrottle', () => {
   it.each<[string, unknown, boolean]>([
-    ['a 429', classifyStatus(429, {}, '', context), true],
+    // guards: a plain 429 is a rate signal, not a concurrency one (issue 12)
+    ['a 429', classifyStatus(429, {}, '', context), false],
+    ['a 529 overloaded', classifyStatus(529, {}, '', context), true],
     ['a quota 429', classifyStatus(429, {}, openAiError('q', 'insufficient_quota'), context), false],
     ['a timeout', timeoutError(1, context), true],
     ['a connect timeout', classifyTransportError(coded('UND_ERR_CONNECT_TIMEOUT'), context), true],

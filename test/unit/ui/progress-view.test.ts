@@ -119,7 +119,16 @@ describe('progressLogFields', () => {
       totalBytes: 1000,
       percent: 50,
       etaMs: 1235,
+      learnedRateRps: null,
+      refusedShare: 0,
     });
+  });
+
+  it('shows the learned rate and the refused share once traffic control has learned anything (issue 12)', () => {
+    const learned = view({ snapshot: snapshot({ bytesRead: 500, done: 10, failed: 0, learnedRateRps: 287.4, refusedShare: 0.021 }) });
+    expect(formatProgressLine(learned, 200)).toContain('paced 287/s 2% refused');
+    expect(progressLogFields(learned)).toMatchObject({ learnedRateRps: 287.4, refusedShare: 0.021 });
+    expect(formatProgressLine(view(), 200)).not.toContain('paced');
   });
 
   it('uses null for what stdin cannot know', () => {

@@ -14,6 +14,10 @@ function summary(overrides: Partial<RunSummary> = {}): RunSummary {
     requests: 11_960,
     retries: 52,
     throttled: 12,
+    rateLimited: 12,
+    backpressure: 0,
+    learnedRateRps: null,
+    heldMs: 0,
     memory: { initialRss: 80 * MB, peakRss: 300 * MB, finalRss: 250 * MB, maxMemory: 1536 * MB, warnMemory: 1229 * MB, inflightPeak: 0 },
     breakerTrips: 0,
     breakerResets: 0,
@@ -102,6 +106,10 @@ describe('summaryJson', () => {
       requests: 11_960,
       retries: 52,
       throttled: 12,
+      rate_limited: 12,
+      backpressure: 0,
+      learned_rate_rps: null,
+      held_ms: 0,
       memory: {
         initial_rss_bytes: 80 * MB,
         peak_rss_bytes: 300 * MB,
@@ -115,6 +123,12 @@ describe('summaryJson', () => {
       halt_reason: 'memory',
       hint: 'resume',
     });
+  });
+
+  it('reports the learned rate and the time held (issue 12)', () => {
+    const parsed = JSON.parse(summaryJson(summary({ learnedRateRps: 287.46, heldMs: 1500.4, backpressure: 3 }))) as Record<string, unknown>;
+    expect(parsed).toMatchObject({ rate_limited: 12, learned_rate_rps: 287.5, held_ms: 1500, backpressure: 3 });
+    expect(formatSummary(summary({ learnedRateRps: 287.46, heldMs: 0 }))).toContain('(52 retries, 12 throttled) · paced to 287/s');
   });
 
   it('keeps nulls for no halt reason and no hint', () => {
