@@ -23,6 +23,7 @@ const writeTexts = (file: string, count: number) =>
 /** Schema 3 added vector_models and dropped vectors_model_dim, the cost schema columns and run_costs, the batch schema its tables: undoing that leaves what schema 2 wrote. */
 function downgradeToSchemaTwo(file: string): void {
   const db = new Database(file);
+  db.exec('ALTER TABLE runs DROP COLUMN rate_limited; ALTER TABLE runs DROP COLUMN backpressure; ALTER TABLE runs DROP COLUMN learned_rate_rps; ALTER TABLE runs DROP COLUMN held_ms;');
   db.exec("DROP TABLE batch_chunks; DROP TABLE batches; DROP TABLE batch_members; DELETE FROM meta WHERE key = 'checkpoint_id';");
   db.exec('DROP TABLE run_costs; ALTER TABLE records DROP COLUMN model; ALTER TABLE records DROP COLUMN prompt_tokens;');
   db.exec('ALTER TABLE records DROP COLUMN completion_tokens; ALTER TABLE records DROP COLUMN cost_usd;');

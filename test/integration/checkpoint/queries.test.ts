@@ -56,6 +56,7 @@ describe('countRecords', () => {
       runsTotal: 0,
       runs: [],
       vectors: { count: 0, dims: [] },
+      inflightPeakBytes: null,
       spend: { total: { usd: 0, savedUsd: 0, byModel: [], unpricedModels: [] }, byRun: new Map() },
     });
     reader.close();
