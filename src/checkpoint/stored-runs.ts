@@ -67,10 +67,14 @@ export function countRuns(db: Database.Database): number {
 
 /** The latest `limit` runs, newest first. */
 export function listRuns(db: Database.Database, limit: number): StoredRun[] {
+  // `status` reads a checkpoint without migrating it: one from before the traffic columns reads them as none.
+  const traffic = hasTrafficColumns(db)
+    ? 'rate_limited, backpressure, learned_rate_rps, held_ms'
+    : '0 AS rate_limited, 0 AS backpressure, NULL AS learned_rate_rps, 0 AS held_ms';
   const rows = db
     .prepare(
       `SELECT id, pid, mode, status, exit_code, input, started_at, ended_at, records_read, done, failed, skipped,
-              requests, cache_hits, retries, throttled, rate_limited, backpressure, learned_rate_rps, held_ms, breaker_trips, breaker_resets, halt_reason,
+              requests, cache_hits, retries, throttled, ${traffic}, breaker_trips, breaker_resets, halt_reason,
               COALESCE(peak_rss, (SELECT max(rss) FROM samples WHERE samples.run_id = runs.id)) AS peak_rss
          FROM runs ORDER BY id DESC LIMIT ?`,
     )
@@ -101,4 +105,8 @@ export function listRuns(db: Database.Database, limit: number): StoredRun[] {
     breakerResets: row.breaker_resets,
     haltReason: row.halt_reason,
   }));
+}
+
+function hasTrafficColumns(db: Database.Database): boolean {
+  return (db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('runs') as string[]).includes('held_ms');
 }
