@@ -3,7 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici';
 import { AdmissionRefusedError, ProviderError } from '../errors.js';
-import { allowManyAbortListeners } from '../util/abort-listeners.js';
+import { RequestDeadlines } from './request-deadlines.js';
 import { abortedError, admissionRefused, bodyTruncated, type CallContext, classifyTransportError, responseTooLarge, timeoutError } from './classify.js';
 
 export interface HttpClientOptions {
@@ -60,8 +60,10 @@ export function joinUrl(baseUrl: string, suffix: string): HttpTarget {
 export class HttpClient {
   private readonly dispatcher: Dispatcher;
   private closing: Promise<void> | undefined;
+  private readonly deadlines: RequestDeadlines;
 
   constructor(private readonly options: HttpClientOptions) {
+    this.deadlines = new RequestDeadlines(options.timeoutMs);
     const agentOptions: Agent.Options = {
       connections: Math.max(1, options.connections),
       pipelining: 1,
@@ -84,16 +86,9 @@ export class HttpClient {
     admission?: ResponseAdmission,
   ): Promise<HttpAnswer> {
     if (signal.aborted) throw abortedError(context, signal.reason);
-    const controller = new AbortController();
-    let timedOut = false;
-    const onAbort = (): void => controller.abort(signal.reason);
-    allowManyAbortListeners(signal);
-    signal.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new Error('deadline'));
-    }, this.options.timeoutMs);
-    const started = performance.now();
+    // One shared deadline timer and run-signal listener; undici takes the cheap handle as its signal.
+    const abort = this.deadlines.start(signal);
+    const started = abort.startedAt;
     let headersReceived = false;
     try {
       const response = await this.dispatcher.request({
@@ -102,7 +97,7 @@ export class HttpClient {
         method: 'POST',
         headers,
         body,
-        signal: controller.signal,
+        signal: abort as unknown as AbortSignal,
         headersTimeout: this.options.timeoutMs,
         bodyTimeout: this.options.timeoutMs,
       });
@@ -115,21 +110,20 @@ export class HttpClient {
         if (ok) throw responseTooLarge(this.options.maxResponseBytes, context);
         return { status: response.statusCode, headers: response.headers, bodyText: '', bodyBytes: 0, latencyMs: performance.now() - started };
       }
-      const read = ok && admission !== undefined ? await readAdmitted(response.body, cap, declared, admission, controller.signal) : await readCapped(response.body, cap, declared);
+      const read = ok && admission !== undefined ? await readAdmitted(response.body, cap, declared, admission, abort.signal()) : await readCapped(response.body, cap, declared);
       if (read === undefined && ok) throw responseTooLarge(this.options.maxResponseBytes, context);
       const bodyText = read?.text ?? '';
       return { status: response.statusCode, headers: response.headers, bodyText, bodyBytes: read?.bytes ?? 0, latencyMs: performance.now() - started };
     } catch (error) {
       if (error instanceof ProviderError) throw error;
       if (error instanceof AdmissionRefusedError && !signal.aborted) throw admissionRefused(error, context);
-      if (timedOut) throw timeoutError(this.options.timeoutMs, context);
+      if (abort.timedOut) throw timeoutError(this.options.timeoutMs, context);
       if (signal.aborted) throw abortedError(context, signal.reason);
       const classified = classifyTransportError(error, context);
       // A connection lost after the headers is a body cut short.
       throw headersReceived && classified.code === 'connection_reset' ? bodyTruncated(context, error) : classified;
     } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      this.deadlines.finish(abort);
     }
   }
 
