@@ -21,13 +21,28 @@ export function canonicalJson(value: unknown): string {
   const record = value as Record<string, unknown>;
   let text = '{';
   let first = true;
-  for (const key of Object.keys(record).sort()) {
+  const keys = Object.keys(record);
+  if (keys.length > 1) keys.sort();
+  for (const key of keys) {
     const item = record[key];
     if (item === undefined || typeof item === 'function') continue;
-    text += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(item)}`;
+    text += `${first ? '' : ','}${quotedKey(key)}:${canonicalJson(item)}`;
     first = false;
   }
   return `${text}}`;
+}
+
+/** Field names repeat on every line (model, messages, role, content): their JSON text is kept, up to a bound. */
+const QUOTED_KEYS_KEPT = 1024;
+const quotedKeys = new Map<string, string>();
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (quotedKeys.size < QUOTED_KEYS_KEPT) quotedKeys.set(key, quoted);
+  }
+  return quoted;
 }
 
 /** sha256 hex of the canonical JSON of {endpoint, body}. */
