@@ -68,6 +68,31 @@ describe('HttpClient deadline and abort', () => {
     for (const error of await Promise.all(sending)) expect(error).toMatchObject({ code: 'MS_ABORTED' });
   });
 
+  // guards: a request still queued for a socket (not yet started by undici) ends too when the run is aborted
+  it('an abort also ends the requests queued behind busy sockets', async () => {
+    const { url, requests } = await trickleServer(50);
+    client = new HttpClient({ connections: 2, timeoutMs: 60_000, maxResponseBytes: 1024 * 1024, useProxyEnv: false });
+    const run = new AbortController();
+    const target = joinUrl(url, '/chat/completions');
+    const sending = Array.from({ length: 6 }, () => failure(client!.post(target, '{}', {}, run.signal, context)));
+    await vi.waitFor(() => expect(requests()).toBe(2));
+    run.abort(new Error('SIGTERM'));
+    for (const error of await Promise.all(sending)) expect(error).toMatchObject({ code: 'MS_ABORTED' });
+  });
+
+  it('an error answer over 64 KB keeps its status; its body is dropped', async () => {
+    server = http.createServer((request, response) => {
+      request.resume();
+      response.writeHead(503, { 'content-type': 'text/plain' });
+      response.end('x'.repeat(200 * 1024));
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    client = new HttpClient({ connections: 1, timeoutMs: 5000, maxResponseBytes: 1024 * 1024, useProxyEnv: false });
+    const answer = await client.post(joinUrl(url, '/chat/completions'), '{}', {}, new AbortController().signal, context);
+    expect(answer).toMatchObject({ status: 503, bodyText: '', bodyBytes: 0 });
+  });
+
   it('the deadline also ends a body paused by the admission hooks', async () => {
     const { url } = await trickleServer(20);
     client = new HttpClient({ connections: 2, timeoutMs: 300, maxResponseBytes: 1024 * 1024, useProxyEnv: false });
