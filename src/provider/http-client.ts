@@ -3,7 +3,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici';
 import { AdmissionRefusedError, ProviderError } from '../errors.js';
-import { allowManyAbortListeners } from '../util/abort-listeners.js';
+import { declaredLength, readAnswer } from './answer-reader.js';
+import { BodySink, type BodyRead } from './body-sink.js';
+import { type RequestAbort, RequestDeadlines } from './request-deadlines.js';
 import { abortedError, admissionRefused, bodyTruncated, type CallContext, classifyTransportError, responseTooLarge, timeoutError } from './classify.js';
 
 export interface HttpClientOptions {
@@ -60,8 +62,10 @@ export function joinUrl(baseUrl: string, suffix: string): HttpTarget {
 export class HttpClient {
   private readonly dispatcher: Dispatcher;
   private closing: Promise<void> | undefined;
+  private readonly deadlines: RequestDeadlines;
 
   constructor(private readonly options: HttpClientOptions) {
+    this.deadlines = new RequestDeadlines(options.timeoutMs);
     const agentOptions: Agent.Options = {
       connections: Math.max(1, options.connections),
       pipelining: 1,
@@ -84,53 +88,72 @@ export class HttpClient {
     admission?: ResponseAdmission,
   ): Promise<HttpAnswer> {
     if (signal.aborted) throw abortedError(context, signal.reason);
-    const controller = new AbortController();
-    let timedOut = false;
-    const onAbort = (): void => controller.abort(signal.reason);
-    allowManyAbortListeners(signal);
-    signal.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new Error('deadline'));
-    }, this.options.timeoutMs);
-    const started = performance.now();
-    let headersReceived = false;
+    // One shared deadline timer and run-signal listener; undici takes the cheap handle as its signal.
+    const abort = this.deadlines.start(signal);
+    const started = abort.startedAt;
+    const progress = { headersReceived: false };
     try {
-      const response = await this.dispatcher.request({
-        origin: target.origin,
-        path: target.path,
-        method: 'POST',
-        headers,
-        body,
-        signal: controller.signal,
-        headersTimeout: this.options.timeoutMs,
-        bodyTimeout: this.options.timeoutMs,
-      });
-      headersReceived = true;
-      const ok = response.statusCode >= 200 && response.statusCode < 300;
-      const cap = ok ? this.options.maxResponseBytes : ERROR_BODY_CAP;
-      const declared = declaredLength(response.headers['content-length']);
-      if (declared !== undefined && declared > cap) {
-        response.body.destroy();
-        if (ok) throw responseTooLarge(this.options.maxResponseBytes, context);
-        return { status: response.statusCode, headers: response.headers, bodyText: '', bodyBytes: 0, latencyMs: performance.now() - started };
-      }
-      const read = ok && admission !== undefined ? await readAdmitted(response.body, cap, declared, admission, controller.signal) : await readCapped(response.body, cap, declared);
-      if (read === undefined && ok) throw responseTooLarge(this.options.maxResponseBytes, context);
-      const bodyText = read?.text ?? '';
-      return { status: response.statusCode, headers: response.headers, bodyText, bodyBytes: read?.bytes ?? 0, latencyMs: performance.now() - started };
+      const read = admission === undefined ? await this.dispatchPlain(target, body, headers, abort, progress) : await this.requestAdmitted(target, body, headers, abort, progress, admission);
+      if (read.body === undefined && read.ok) throw responseTooLarge(this.options.maxResponseBytes, context);
+      return { status: read.status, headers: read.headers, bodyText: read.body?.text ?? '', bodyBytes: read.body?.bytes ?? 0, latencyMs: performance.now() - started };
     } catch (error) {
       if (error instanceof ProviderError) throw error;
       if (error instanceof AdmissionRefusedError && !signal.aborted) throw admissionRefused(error, context);
-      if (timedOut) throw timeoutError(this.options.timeoutMs, context);
+      if (abort.timedOut) throw timeoutError(this.options.timeoutMs, context);
       if (signal.aborted) throw abortedError(context, signal.reason);
       const classified = classifyTransportError(error, context);
       // A connection lost after the headers is a body cut short.
-      throw headersReceived && classified.code === 'connection_reset' ? bodyTruncated(context, error) : classified;
+      throw progress.headersReceived && classified.code === 'connection_reset' ? bodyTruncated(context, error) : classified;
     } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      this.deadlines.finish(abort);
     }
+  }
+
+  /** The common path: undici's dispatch API, the body collected from its callbacks (no stream per answer). */
+  private async dispatchPlain(target: HttpTarget, body: string, headers: Readonly<Record<string, string>>, abort: RequestAbort, progress: { headersReceived: boolean }): Promise<CappedAnswer> {
+    const sent = readAnswer(
+      this.dispatcher,
+      { origin: target.origin, path: target.path, method: 'POST', headers, body, headersTimeout: this.options.timeoutMs, bodyTimeout: this.options.timeoutMs },
+      { okCap: this.options.maxResponseBytes, errorCap: ERROR_BODY_CAP },
+      (abortRequest) => abort.addEventListener('abort', () => abortRequest(abort.reason)),
+    );
+    try {
+      const answer = await sent.answer;
+      return { ...answer, ok: isOk(answer.status) };
+    } finally {
+      progress.headersReceived = sent.headersReceived();
+    }
+  }
+
+  /** With admission hooks: request() and its body stream, whose reading pauses while a hook waits. */
+  private async requestAdmitted(
+    target: HttpTarget,
+    body: string,
+    headers: Readonly<Record<string, string>>,
+    abort: RequestAbort,
+    progress: { headersReceived: boolean },
+    admission: ResponseAdmission,
+  ): Promise<CappedAnswer> {
+    const response = await this.dispatcher.request({
+      origin: target.origin,
+      path: target.path,
+      method: 'POST',
+      headers,
+      body,
+      signal: abort as unknown as AbortSignal,
+      headersTimeout: this.options.timeoutMs,
+      bodyTimeout: this.options.timeoutMs,
+    });
+    progress.headersReceived = true;
+    const ok = isOk(response.statusCode);
+    const cap = ok ? this.options.maxResponseBytes : ERROR_BODY_CAP;
+    const declared = declaredLength(response.headers['content-length']);
+    if (declared !== undefined && declared > cap) {
+      response.body.destroy();
+      return { status: response.statusCode, headers: response.headers, ok, body: undefined };
+    }
+    const read = ok ? await readAdmitted(response.body, cap, declared, admission, abort.signal()) : await readCapped(response.body, cap, declared);
+    return { status: response.statusCode, headers: response.headers, ok, body: read };
   }
 
   /** Closes the pooled sockets once the requests in flight have ended; idempotent. */
@@ -140,23 +163,23 @@ export class HttpClient {
   }
 }
 
+interface CappedAnswer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly ok: boolean;
+  /** undefined: over its cap (the request was aborted). */
+  readonly body: BodyRead | undefined;
+}
+
+function isOk(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
 /** Whether the environment names a proxy (the variables EnvHttpProxyAgent honours). */
 function proxyConfigured(): boolean {
   return ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy'].some((name) => (process.env[name] ?? '') !== '');
 }
 
-function declaredLength(contentLength: string | string[] | undefined): number | undefined {
-  const value = typeof contentLength === 'string' ? Number(contentLength) : Number.NaN;
-  return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
-}
-
-interface BodyRead {
-  readonly text: string;
-  readonly bytes: number;
-}
-
-/** A declared body at least this big is copied into one buffer as it arrives, so its chunks can go at once. */
-const PREALLOCATE_FROM = 256 * 1024;
 
 /**
  * The body as a string, or undefined (the body destroyed, its socket closed) once it passes `cap` bytes.
@@ -201,33 +224,3 @@ async function readAdmitted(
   }
 }
 
-/** Collects a body: chunks joined at the end, or, for a big declared length, copied into one buffer as they come. */
-class BodySink {
-  size = 0;
-  private chunks: Buffer[] = [];
-  private whole: Buffer | undefined;
-
-  constructor(declared: number | undefined) {
-    if (declared !== undefined && declared >= PREALLOCATE_FROM) this.whole = Buffer.allocUnsafeSlow(declared);
-  }
-
-  push(chunk: Buffer): void {
-    if (this.whole !== undefined && this.size + chunk.length <= this.whole.length) chunk.copy(this.whole, this.size);
-    else {
-      // More than declared (undici rejects that itself) or no declared length: keep the chunks.
-      if (this.whole !== undefined) this.chunks.push(this.whole.subarray(0, this.size));
-      this.whole = undefined;
-      this.chunks.push(chunk);
-    }
-    this.size += chunk.length;
-  }
-
-  finish(): BodyRead {
-    const size = this.size;
-    if (this.whole !== undefined) return { text: this.whole.toString('utf8', 0, size), bytes: size };
-    const chunks = this.chunks;
-    this.chunks = [];
-    const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
-    return { text, bytes: size };
-  }
-}

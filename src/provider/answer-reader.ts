@@ -1,0 +1,124 @@
+// One POST through undici's dispatch API, its body collected straight from the handler callbacks: no response
+// stream, no async iterator and no request() wrapper per call (the path of every answer without admission hooks).
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { BodySink } from './body-sink.js';
+
+export interface ReadAnswer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  /** undefined: the body passed its cap (or the declared length did) and the request was aborted. */
+  readonly body: { readonly text: string; readonly bytes: number } | undefined;
+}
+
+export interface AnswerLimits {
+  /** Cap of a 2xx body. */
+  readonly okCap: number;
+  /** Cap of any other body. */
+  readonly errorCap: number;
+}
+
+class CapExceeded extends Error {}
+
+/** The handler of one request; `abort` may come before undici has started it (it then aborts at the start). */
+class AnswerHandler implements Dispatcher.DispatchHandler {
+  headersReceived = false;
+  private controller: Dispatcher.DispatchController | undefined;
+  private abortReason: Error | undefined;
+  private settled = false;
+  private status = 0;
+  private headers: IncomingHttpHeaders = {};
+  private cap = 0;
+  private sink: BodySink | undefined;
+
+  constructor(
+    private readonly limits: AnswerLimits,
+    private readonly resolve: (answer: ReadAnswer) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {}
+
+  abort(reason: unknown): void {
+    const error = reason instanceof Error ? reason : new Error(String(reason));
+    if (this.controller === undefined) this.abortReason ??= error;
+    else this.controller.abort(error);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.abortReason !== undefined) controller.abort(this.abortReason);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200) return; // 1xx informational: the real answer follows
+    this.headersReceived = true;
+    this.status = statusCode;
+    this.headers = headers;
+    const ok = statusCode >= 200 && statusCode < 300;
+    this.cap = ok ? this.limits.okCap : this.limits.errorCap;
+    const declared = declaredLength(headers['content-length']);
+    if (declared !== undefined && declared > this.cap) this.overCap(controller);
+    else this.sink = new BodySink(declared);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const sink = this.sink;
+    if (this.settled || sink === undefined) return;
+    if (sink.size + chunk.length > this.cap) {
+      this.overCap(controller);
+      return;
+    }
+    sink.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return;
+    this.settled = true;
+    const body = (this.sink ?? new BodySink(undefined)).finish();
+    this.sink = undefined;
+    this.resolve({ status: this.status, headers: this.headers, body });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.sink = undefined;
+    this.reject(error);
+  }
+
+  /** Too big: the request is aborted (its socket closed) and the answer has no body. */
+  private overCap(controller: Dispatcher.DispatchController): void {
+    this.settled = true;
+    this.sink = undefined;
+    this.resolve({ status: this.status, headers: this.headers, body: undefined });
+    controller.abort(new CapExceeded('body over its cap'));
+  }
+}
+
+/**
+ * Sends `options` and collects the answer. `onAbortable` receives the function that aborts this request
+ * (the deadline and the run's signal call it). `headersReceived()` tells a reset after the headers from one before.
+ */
+export function readAnswer(
+  dispatcher: Dispatcher,
+  options: Dispatcher.DispatchOptions,
+  limits: AnswerLimits,
+  onAbortable: (abort: (reason: unknown) => void) => void,
+): { readonly answer: Promise<ReadAnswer>; readonly headersReceived: () => boolean } {
+  let handler: AnswerHandler | undefined;
+  const answer = new Promise<ReadAnswer>((resolve, reject) => {
+    handler = new AnswerHandler(limits, resolve, reject);
+  });
+  const created = handler as unknown as AnswerHandler;
+  onAbortable((reason) => created.abort(reason));
+  try {
+    dispatcher.dispatch(options, created);
+  } catch (error) {
+    created.onResponseError(undefined as unknown as Dispatcher.DispatchController, error as Error);
+  }
+  return { answer, headersReceived: () => created.headersReceived };
+}
+
+export function declaredLength(contentLength: string | string[] | undefined): number | undefined {
+  const value = typeof contentLength === 'string' ? Number(contentLength) : Number.NaN;
+  return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+}
