@@ -63,11 +63,12 @@ export class RecordLookup {
 
   /** Stored token usage of these request hashes: what a cache hit would have cost (counted as saved). */
   cachedUsage(hashes: readonly string[]): Map<string, CachedUsage> {
-    return this.lookupIn<CachedUsage & { hash: string }, CachedUsage>(
+    // Rows come back raw (arrays), as every lookup here reads them.
+    return this.lookupIn<[string, number | null, number | null], CachedUsage>(
       'responses-usage',
       hashes,
-      (list) => `SELECT hash, prompt_tokens AS promptTokens, completion_tokens AS completionTokens FROM responses WHERE hash IN (${list})`,
-      (row) => [row.hash, { promptTokens: row.promptTokens, completionTokens: row.completionTokens }],
+      (list) => `SELECT hash, prompt_tokens, completion_tokens FROM responses WHERE hash IN (${list})`,
+      ([hash, promptTokens, completionTokens]) => [hash, { promptTokens, completionTokens }],
     );
   }
 
