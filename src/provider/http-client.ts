@@ -134,13 +134,15 @@ export class HttpClient {
     progress: { headersReceived: boolean },
     admission: ResponseAdmission,
   ): Promise<CappedAnswer> {
+    // The hooks need a real AbortSignal anyway; undici gets the same one here (the cheap handle is the plain path's).
+    const signal = abort.signal();
     const response = await this.dispatcher.request({
       origin: target.origin,
       path: target.path,
       method: 'POST',
       headers,
       body,
-      signal: abort as unknown as AbortSignal,
+      signal,
       headersTimeout: this.options.timeoutMs,
       bodyTimeout: this.options.timeoutMs,
     });
@@ -152,7 +154,7 @@ export class HttpClient {
       response.body.destroy();
       return { status: response.statusCode, headers: response.headers, ok, body: undefined };
     }
-    const read = ok ? await readAdmitted(response.body, cap, declared, admission, abort.signal()) : await readCapped(response.body, cap, declared);
+    const read = ok ? await readAdmitted(response.body, cap, declared, admission, signal) : await readCapped(response.body, cap, declared);
     return { status: response.statusCode, headers: response.headers, ok, body: read };
   }
 
