@@ -106,7 +106,7 @@ export function formatSummary(summary: RunSummary): string {
       'memory',
       `peak ${formatBytes(memory.peakRss)} of ${formatBytes(memory.maxMemory)} max (warn at ${formatBytes(memory.warnMemory)})` +
         ` · start ${formatBytes(memory.initialRss)} · end ${formatBytes(memory.finalRss)}` +
-        (memory.inflightPeak > 0 ? ` · in flight peak ${formatBytes(memory.inflightPeak)}` : '') +
+        (memory.inflightPeak > 0 ? ` · budget reserved for answers at most ${formatBytes(memory.inflightPeak)}` : '') +
         (summary.breakerTrips > 0 || summary.breakerResets > 0
           ? ` · breaker ${plural(summary.breakerTrips, 'trip')}, ${plural(summary.breakerResets, 'reset')}`
           : ''),
