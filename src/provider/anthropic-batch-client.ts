@@ -3,8 +3,6 @@
 // shape (anthropic-batch-results.ts) so the settle code is the OpenAI path's. Retries 429/5xx, except create.
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, type Dispatcher } from 'undici';
 import type { BatchSnapshot } from '../checkpoint/batch-batches.js';
 import { ProviderError } from '../errors.js';
 import { LineSplitter, type RawLine } from '../input/line-splitter.js';
@@ -12,8 +10,8 @@ import { ANTHROPIC_VERSION } from './anthropic-defaults.js';
 import { classifyAnthropicStatus } from './anthropic-errors.js';
 import { anthropicBatchSnapshot } from './anthropic-batch-snapshot.js';
 import { openAiLineOf } from './anthropic-batch-results.js';
-import { type CallContext, classifyTransportError, invalidBody } from './classify.js';
-import { joinUrl } from './http-client.js';
+import { classifyTransportError, invalidBody } from './classify.js';
+import { BatchHttp } from './batch-http.js';
 import { requestHeaders, secretsOf } from './openai.js';
 
 export interface AnthropicBatchClientOptions {
@@ -34,8 +32,6 @@ export interface AnthropicBatchPage {
 
 const BODY_HEAD = Buffer.from('{"requests":[');
 const BODY_TAIL = Buffer.from(']}');
-const ERROR_BODY_CAP = 64 * 1024;
-const BACKOFF_CAP_MS = 30_000;
 const COMMA = 0x2c;
 const NEWLINE = 0x0a;
 
@@ -46,18 +42,22 @@ export function createBodyBytes(fileBytes: number): number {
 
 export class AnthropicBatchClient {
   readonly baseUrl: string;
-  private readonly agent: Dispatcher;
-  private readonly headers: Record<string, string>;
-  private readonly secrets: readonly string[];
+  private readonly http: BatchHttp;
 
-  constructor(private readonly options: AnthropicBatchClientOptions) {
+  constructor(options: AnthropicBatchClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
-    this.agent = new Agent({ connections: 4, connect: { timeout: Math.min(options.timeoutMs, 10_000) } });
     const defaults: [string, string][] = [['anthropic-version', ANTHROPIC_VERSION]];
     if (options.apiKey !== undefined && options.apiKey !== '') defaults.push(['x-api-key', options.apiKey]);
     const { 'content-type': _json, ...headers } = requestHeaders(undefined, [...defaults, ...options.headers]);
-    this.headers = headers;
-    this.secrets = secretsOf(options.apiKey, options.headers);
+    this.http = new BatchHttp({
+      baseUrl: this.baseUrl,
+      headers,
+      secrets: secretsOf(options.apiKey, options.headers),
+      timeoutMs: options.timeoutMs,
+      maxRetries: options.maxRetries,
+      ...(options.backoffBaseMs === undefined ? {} : { backoffBaseMs: options.backoffBaseMs }),
+      classify: classifyAnthropicStatus,
+    });
   }
 
   /**
@@ -67,7 +67,7 @@ export class AnthropicBatchClient {
    */
   async createBatch(file: string, endpoint: string, signal: AbortSignal): Promise<BatchSnapshot> {
     const size = fs.statSync(file).size;
-    const body = await this.call('POST', '/v1/messages/batches', signal, {
+    const body = await this.http.call('POST', '/v1/messages/batches', signal, {
       body: () => Readable.from(requestsBody(file, size)),
       headers: { 'content-type': 'application/json', 'content-length': String(createBodyBytes(size)) },
     });
@@ -77,19 +77,19 @@ export class AnthropicBatchClient {
   /** Newest first; `afterId` pages on to older batches. */
   async listBatches(limit: number, afterId: string | undefined, signal: AbortSignal): Promise<AnthropicBatchPage> {
     const query = `?limit=${limit}${afterId === undefined ? '' : `&after_id=${encodeURIComponent(afterId)}`}`;
-    const body = await this.retrying(signal, () => this.call('GET', `/v1/messages/batches${query}`, signal));
+    const body = await this.http.retrying(signal, () => this.http.call('GET', `/v1/messages/batches${query}`, signal));
     const data = Array.isArray(body['data']) ? (body['data'] as unknown[]).map((item) => anthropicBatchSnapshot(item)).filter((item) => item !== undefined) : [];
     return { data, hasMore: body['has_more'] === true, lastId: typeof body['last_id'] === 'string' ? body['last_id'] : (data.at(-1)?.id ?? null) };
   }
 
   async getBatch(id: string, signal: AbortSignal): Promise<BatchSnapshot> {
     const where = `/v1/messages/batches/${encodeURIComponent(id)}`;
-    return this.snapshot(await this.retrying(signal, () => this.call('GET', where, signal)), where);
+    return this.snapshot(await this.http.retrying(signal, () => this.http.call('GET', where, signal)), where);
   }
 
   async cancelBatch(id: string, signal: AbortSignal): Promise<BatchSnapshot> {
     const where = `/v1/messages/batches/${encodeURIComponent(id)}/cancel`;
-    return this.snapshot(await this.retrying(signal, () => this.call('POST', where, signal, { body: () => '', headers: {} })), where);
+    return this.snapshot(await this.http.retrying(signal, () => this.http.call('POST', where, signal, { body: () => '', headers: {} })), where);
   }
 
   /**
@@ -98,12 +98,12 @@ export class AnthropicBatchClient {
    */
   async downloadLines(resultsUrl: string, maxLineBytes: number, pageLines: number, onLines: (lines: string[]) => void, signal: AbortSignal): Promise<void> {
     const where = this.resultsPath(resultsUrl);
-    await this.retrying(signal, async () => {
-      const response = await this.open('GET', where, signal);
+    await this.http.retrying(signal, async () => {
+      const response = await this.http.open('GET', where, signal);
       const splitter = new LineSplitter(maxLineBytes);
       let page: string[] = [];
       const take = (line: RawLine): void => {
-        if ('tooLong' in line) throw invalidBody(200, `line ${line.line} of the batch results is over ${maxLineBytes} bytes`, this.context(where));
+        if ('tooLong' in line) throw invalidBody(200, `line ${line.line} of the batch results is over ${maxLineBytes} bytes`, this.http.context(where));
         const mapped = openAiLineOf(line.bytes.toString('utf8'));
         if (mapped === undefined) return;
         page.push(mapped);
@@ -117,7 +117,7 @@ export class AnthropicBatchClient {
         for (const line of splitter.end()) take(line);
       } catch (error) {
         response.body.destroy();
-        throw error instanceof ProviderError ? error : classifyTransportError(error, this.context(where));
+        throw error instanceof ProviderError ? error : classifyTransportError(error, this.http.context(where));
       }
       if (page.length > 0) onLines(page);
       return {};
@@ -125,7 +125,7 @@ export class AnthropicBatchClient {
   }
 
   close(): Promise<void> {
-    return this.agent.close();
+    return this.http.close();
   }
 
   /** The key goes only to the base URL's server: a results URL elsewhere is read at the same path on ours. */
@@ -140,72 +140,9 @@ export class AnthropicBatchClient {
 
   private snapshot(body: Record<string, unknown>, where: string, endpoint?: string): BatchSnapshot {
     const snapshot = anthropicBatchSnapshot(body, endpoint);
-    if (snapshot === undefined) throw invalidBody(200, 'the answer is not a message batch object', this.context(where));
+    if (snapshot === undefined) throw invalidBody(200, 'the answer is not a message batch object', this.http.context(where));
     return snapshot;
   }
-
-  private context(suffix: string): CallContext {
-    return { baseUrl: this.baseUrl, url: joinUrl(this.baseUrl, suffix.split('?')[0] ?? suffix).url, secrets: this.secrets };
-  }
-
-  private async retrying<T>(signal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
-    for (let tries = 0; ; tries++) {
-      try {
-        return await attempt();
-      } catch (error) {
-        if (!(error instanceof ProviderError) || error.scope !== 'retryable' || tries >= this.options.maxRetries || signal.aborted) throw error;
-        const ceiling = Math.min(BACKOFF_CAP_MS, (this.options.backoffBaseMs ?? 500) * 2 ** tries);
-        await sleep(Math.max(error.retryAfterMs ?? 0, Math.floor(Math.random() * ceiling)), undefined, { signal });
-      }
-    }
-  }
-
-  private async call(method: 'GET' | 'POST', suffix: string, signal: AbortSignal, send?: Send): Promise<Record<string, unknown>> {
-    const response = await this.open(method, suffix, signal, send);
-    let text: string;
-    try {
-      text = await response.body.text();
-    } catch (error) {
-      throw classifyTransportError(error, this.context(suffix));
-    }
-    try {
-      const value: unknown = JSON.parse(text);
-      if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
-    } catch {
-      // reported below
-    }
-    throw invalidBody(response.statusCode, 'not a JSON object', this.context(suffix));
-  }
-
-  private async open(method: 'GET' | 'POST', suffix: string, signal: AbortSignal, send?: Send): Promise<Dispatcher.ResponseData> {
-    const [pathPart = suffix, query] = suffix.split('?');
-    const target = joinUrl(this.baseUrl, pathPart);
-    const requestPath = query === undefined ? target.path : `${target.path}${target.path.includes('?') ? '&' : '?'}${query}`;
-    const context = this.context(suffix);
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await this.agent.request({
-        origin: target.origin,
-        path: requestPath,
-        method,
-        headers: { ...this.headers, ...(send?.headers ?? {}) },
-        ...(send === undefined ? {} : { body: send.body() }),
-        signal,
-        headersTimeout: this.options.timeoutMs,
-        bodyTimeout: this.options.timeoutMs,
-      });
-    } catch (error) {
-      throw classifyTransportError(error, context);
-    }
-    if (response.statusCode >= 200 && response.statusCode < 300) return response;
-    const text = await readCapped(response.body, ERROR_BODY_CAP);
-    throw classifyAnthropicStatus(response.statusCode, response.headers, text, context);
-  }
-}
-
-interface Send {
-  body: () => string | Readable;
-  headers: Record<string, string>;
 }
 
 /** `{"requests":[` + the file's lines, each newline but the last turned into a comma + `]}`, read 256 KB at a time. */
@@ -220,18 +157,4 @@ async function* requestsBody(file: string, size: number): AsyncGenerator<Buffer>
     if (part.length > 0) yield part;
   }
   yield BODY_TAIL;
-}
-
-async function readCapped(body: Dispatcher.ResponseData['body'], cap: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      if (size < cap) chunks.push(chunk);
-      size += chunk.length;
-    }
-  } catch {
-    // an error body cut short still names the status
-  }
-  return Buffer.concat(chunks).subarray(0, cap).toString('utf8');
 }

@@ -3,13 +3,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, type Dispatcher } from 'undici';
 import type { BatchSnapshot } from '../checkpoint/batch-batches.js';
 import { ProviderError } from '../errors.js';
 import { LineSplitter, type RawLine } from '../input/line-splitter.js';
-import { type CallContext, classifyStatus, classifyTransportError, invalidBody } from './classify.js';
-import { joinUrl } from './http-client.js';
+import { classifyStatus, classifyTransportError, invalidBody } from './classify.js';
+import { BatchHttp } from './batch-http.js';
 import { requestHeaders, secretsOf } from './openai.js';
 import { batchSnapshot } from './batch-snapshot.js';
 
@@ -32,21 +30,24 @@ export interface BatchList {
   readonly lastId: string | null;
 }
 
-const ERROR_BODY_CAP = 64 * 1024;
-const BACKOFF_CAP_MS = 30_000;
 
 export class BatchClient {
   readonly baseUrl: string;
-  private readonly agent: Dispatcher;
-  private readonly headers: Record<string, string>;
-  private readonly secrets: readonly string[];
+  private readonly http: BatchHttp;
 
-  constructor(private readonly options: BatchClientOptions) {
+  constructor(options: BatchClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.agent = new Agent({ connections: 4, connect: { timeout: Math.min(options.timeoutMs, 10_000) } });
     const { 'content-type': _json, ...headers } = requestHeaders(options.apiKey, options.headers);
-    this.headers = headers;
-    this.secrets = secretsOf(options.apiKey, options.headers);
+    this.http = new BatchHttp({
+      baseUrl: this.baseUrl,
+      headers,
+      secrets: secretsOf(options.apiKey, options.headers),
+      timeoutMs: options.timeoutMs,
+      maxRetries: options.maxRetries,
+      ...(options.backoffBaseMs === undefined ? {} : { backoffBaseMs: options.backoffBaseMs }),
+      ...(options.random === undefined ? {} : { random: options.random }),
+      classify: classifyStatus,
+    });
   }
 
   /** Uploads a JSONL file (purpose "batch") as a streamed multipart body with a computed Content-Length. */
@@ -58,14 +59,14 @@ export class BatchClient {
     );
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     const size = fs.statSync(file).size;
-    const body = await this.retrying(signal, () =>
-      this.call('POST', '/files', signal, {
+    const body = await this.http.retrying(signal, () =>
+      this.http.call('POST', '/files', signal, {
         body: () => Readable.from(multipart(head, file, tail)),
         headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(head.length + size + tail.length) },
       }),
     );
     const id = body['id'];
-    if (typeof id !== 'string') throw invalidBody(200, 'the file upload answer has no id', this.context('/files'));
+    if (typeof id !== 'string') throw invalidBody(200, 'the file upload answer has no id', this.http.context('/files'));
     return id;
   }
 
@@ -75,12 +76,12 @@ export class BatchClient {
    */
   async createBatch(request: { inputFileId: string; endpoint: string; metadata: Record<string, string> }, signal: AbortSignal): Promise<BatchSnapshot> {
     const body = JSON.stringify({ input_file_id: request.inputFileId, endpoint: request.endpoint, completion_window: '24h', metadata: request.metadata });
-    return this.snapshot(await this.call('POST', '/batches', signal, { body: () => body, headers: { 'content-type': 'application/json' } }), '/batches');
+    return this.snapshot(await this.http.call('POST', '/batches', signal, { body: () => body, headers: { 'content-type': 'application/json' } }), '/batches');
   }
 
   async listBatches(limit: number, after: string | undefined, signal: AbortSignal): Promise<BatchList> {
     const query = `?limit=${limit}${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`;
-    const body = await this.retrying(signal, () => this.call('GET', `/batches${query}`, signal));
+    const body = await this.http.retrying(signal, () => this.http.call('GET', `/batches${query}`, signal));
     const data = Array.isArray(body['data']) ? (body['data'] as unknown[]).map((item) => batchSnapshot(item)).filter((item) => item !== undefined) : [];
     return { data, hasMore: body['has_more'] === true, lastId: typeof body['last_id'] === 'string' ? body['last_id'] : (data.at(-1)?.id ?? null) };
   }
@@ -101,12 +102,12 @@ export class BatchClient {
 
   async getBatch(id: string, signal: AbortSignal): Promise<BatchSnapshot> {
     const where = `/batches/${encodeURIComponent(id)}`;
-    return this.snapshot(await this.retrying(signal, () => this.call('GET', where, signal)), where);
+    return this.snapshot(await this.http.retrying(signal, () => this.http.call('GET', where, signal)), where);
   }
 
   async cancelBatch(id: string, signal: AbortSignal): Promise<BatchSnapshot> {
     const where = `/batches/${encodeURIComponent(id)}/cancel`;
-    return this.snapshot(await this.retrying(signal, () => this.call('POST', where, signal, { body: () => '', headers: {} })), where);
+    return this.snapshot(await this.http.retrying(signal, () => this.http.call('POST', where, signal, { body: () => '', headers: {} })), where);
   }
 
   /**
@@ -115,12 +116,12 @@ export class BatchClient {
    */
   async downloadLines(fileId: string, maxLineBytes: number, pageLines: number, onLines: (lines: string[]) => void, signal: AbortSignal): Promise<void> {
     const where = `/files/${encodeURIComponent(fileId)}/content`;
-    await this.retrying(signal, async () => {
-      const response = await this.open('GET', where, signal);
+    await this.http.retrying(signal, async () => {
+      const response = await this.http.open('GET', where, signal);
       const splitter = new LineSplitter(maxLineBytes);
       let page: string[] = [];
       const take = (line: RawLine): void => {
-        if ('tooLong' in line) throw invalidBody(200, `line ${line.line} of file ${fileId} is over ${maxLineBytes} bytes`, this.context(where));
+        if ('tooLong' in line) throw invalidBody(200, `line ${line.line} of file ${fileId} is over ${maxLineBytes} bytes`, this.http.context(where));
         page.push(line.bytes.toString('utf8'));
         if (page.length >= pageLines) {
           onLines(page);
@@ -132,7 +133,7 @@ export class BatchClient {
         for (const line of splitter.end()) take(line);
       } catch (error) {
         response.body.destroy();
-        throw error instanceof ProviderError ? error : classifyTransportError(error, this.context(where));
+        throw error instanceof ProviderError ? error : classifyTransportError(error, this.http.context(where));
       }
       if (page.length > 0) onLines(page);
       return {};
@@ -140,84 +141,13 @@ export class BatchClient {
   }
 
   close(): Promise<void> {
-    return this.agent.close();
+    return this.http.close();
   }
 
   private snapshot(body: Record<string, unknown>, where: string): BatchSnapshot {
     const snapshot = batchSnapshot(body);
-    if (snapshot === undefined) throw invalidBody(200, 'the answer is not a batch object', this.context(where));
+    if (snapshot === undefined) throw invalidBody(200, 'the answer is not a batch object', this.http.context(where));
     return snapshot;
-  }
-
-  private context(suffix: string): CallContext {
-    return { baseUrl: this.baseUrl, url: joinUrl(this.baseUrl, suffix.split('?')[0] ?? suffix).url, secrets: this.secrets };
-  }
-
-  /** Repeats a call that is safe to repeat on retryable failures, with full-jitter backoff (or the server's wait). */
-  private async retrying<T>(signal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
-    for (let tries = 0; ; tries++) {
-      try {
-        return await attempt();
-      } catch (error) {
-        if (!(error instanceof ProviderError) || error.scope !== 'retryable' || tries >= this.options.maxRetries || signal.aborted) throw error;
-        const ceiling = Math.min(BACKOFF_CAP_MS, (this.options.backoffBaseMs ?? 500) * 2 ** tries);
-        await sleep(Math.max(error.retryAfterMs ?? 0, Math.floor((this.options.random ?? Math.random)() * ceiling)), undefined, { signal });
-      }
-    }
-  }
-
-  /** One call whose 2xx answer is a JSON object; anything else as a classified ProviderError. */
-  private async call(
-    method: 'GET' | 'POST',
-    suffix: string,
-    signal: AbortSignal,
-    send?: { body: () => string | Readable; headers: Record<string, string> },
-  ): Promise<Record<string, unknown>> {
-    const response = await this.open(method, suffix, signal, send);
-    let text: string;
-    try {
-      text = await response.body.text();
-    } catch (error) {
-      throw classifyTransportError(error, this.context(suffix));
-    }
-    try {
-      const value: unknown = JSON.parse(text);
-      if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
-    } catch {
-      // reported below
-    }
-    throw invalidBody(response.statusCode, 'not a JSON object', this.context(suffix));
-  }
-
-  /** Sends a request and resolves with a 2xx response whose body the caller consumes; else rejects classified. */
-  private async open(
-    method: 'GET' | 'POST',
-    suffix: string,
-    signal: AbortSignal,
-    send?: { body: () => string | Readable; headers: Record<string, string> },
-  ): Promise<Dispatcher.ResponseData> {
-    const [pathPart = suffix, query] = suffix.split('?');
-    const target = joinUrl(this.baseUrl, pathPart);
-    const requestPath = query === undefined ? target.path : `${target.path}${target.path.includes('?') ? '&' : '?'}${query}`;
-    const context = this.context(suffix);
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await this.agent.request({
-        origin: target.origin,
-        path: requestPath,
-        method,
-        headers: { ...this.headers, ...(send?.headers ?? {}) },
-        ...(send === undefined ? {} : { body: send.body() }),
-        signal,
-        headersTimeout: this.options.timeoutMs,
-        bodyTimeout: this.options.timeoutMs,
-      });
-    } catch (error) {
-      throw classifyTransportError(error, context);
-    }
-    if (response.statusCode >= 200 && response.statusCode < 300) return response;
-    const text = await readCapped(response.body, ERROR_BODY_CAP);
-    throw classifyStatus(response.statusCode, response.headers, text, context);
   }
 }
 
@@ -225,18 +155,4 @@ async function* multipart(head: Buffer, file: string, tail: Buffer): AsyncGenera
   yield head;
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) yield chunk;
   yield tail;
-}
-
-async function readCapped(body: Dispatcher.ResponseData['body'], cap: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      if (size < cap) chunks.push(chunk);
-      size += chunk.length;
-    }
-  } catch {
-    // an error body cut short still names the status
-  }
-  return Buffer.concat(chunks).subarray(0, cap).toString('utf8');
 }
