@@ -20,6 +20,8 @@ export interface RefusalEvidence {
   readonly refusedShare: number;
   /** Answers in the window the two numbers above come from. */
   readonly answers: number;
+  /** Milliseconds the accepted rate was measured over (short just after the first send). */
+  readonly spanMs: number;
   /** Cuts closer than this to the last one are the same overshoot (RTT-ish; the facade derives it from latency). */
   readonly guardMs: number;
 }
@@ -51,18 +53,25 @@ const UNDO_MARGIN = 0.02;
 const MIN_SHARE_ANSWERS = 50;
 /** The first cut waits for this many answers in the window. */
 const MIN_FIRST_CUT_ANSWERS = 10;
+/**
+ * An accepted rate measured over less than this says little: in a client's own start-up (still warming up, sending
+ * in bursts) it is far below the limit. A first cut on a small share waits for it; a cut scaled by less is provisional.
+ */
+const MEASURED_SPAN_MS = 500;
 /** A cut is only undone for small refusal shares: a large share is an overshoot however little a cut helped. */
 const UNDO_BELOW_SHARE = 0.25;
 /** Below the rate of the last cut, the rate climbs back this share of the gap per second (BIC-style recovery). */
-const RECOVERY_PER_SECOND = 0.3;
+const RECOVERY_PER_SECOND = 0.6;
 /**
- * After this long without a 429 since the last cut, the probe speeds up (+1x per PROBE_SPEEDUP_MS more, up to
- * MAX_PROBE_SPEEDUP): a cut made on a noisy start, or under a limit since raised, is not paid for minutes. Riding
- * a limit cuts every second or two, so the sawtooth there (and the shares of shards) is left as it was.
+ * After this long at or above the recovery target without a 429 (CUBIC's plateau), the probe speeds up (+1x per
+ * PROBE_SPEEDUP_MS more, up to MAX_PROBE_SPEEDUP): a cut too deep (a stall of our own, a noisy start) or a limit
+ * since raised is not paid for minutes. Riding a limit, the 429 comes soon after the plateau, at the slow pace.
  */
-const QUIET_BEFORE_SPEEDUP_MS = 5000;
-const PROBE_SPEEDUP_MS = 2000;
+const QUIET_BEFORE_SPEEDUP_MS = 1500;
+const PROBE_SPEEDUP_MS = 1000;
 const MAX_PROBE_SPEEDUP = 8;
+/** After a provisional cut the rate doubles every second (as in TCP's slow start) until the next cut. */
+const SLOW_START_PER_SECOND = Math.LN2;
 /** Recovery aims this close below the rate that was refused, then probes on at the slow additive pace. */
 const RECOVERY_TARGET = 0.97;
 
@@ -71,11 +80,15 @@ export class RatePacer {
   /** Theoretical arrival time of the next send (GCRA). */
   private nextAt = Number.NEGATIVE_INFINITY;
   private lastCutAt = Number.NEGATIVE_INFINITY;
+  /** When the rate last came back up to the recovery target after a cut (the probe's quiet time counts from then). */
+  private plateauAt = Number.NEGATIVE_INFINITY;
   private lastGrowthAt = Number.NEGATIVE_INFINITY;
   /** The rate in force when the last cut came (the one the server refused); recovery climbs fast towards it. */
   private refusedAt = 0;
   private pending: PendingCut | undefined;
   private cuts = 0;
+  /** The last cut scaled by a rate measured over less than MEASURED_SPAN_MS: grow as in slow start until the next. */
+  private provisional = false;
   private undone = 0;
   private background = 0;
   private backgroundAt = 0;
@@ -125,11 +138,17 @@ export class RatePacer {
     if (!Number.isFinite(this.rate) || now - this.lastCutAt < guardMs) return;
     const since = Number.isFinite(this.lastGrowthAt) ? Math.min(now - this.lastGrowthAt, 1000) : 0;
     this.lastGrowthAt = now;
+    const target = RECOVERY_TARGET * this.refusedAt;
+    if (this.rate >= target && this.plateauAt < this.lastCutAt) this.plateauAt = now;
+    const quiet = this.plateauAt < this.lastCutAt ? 0 : now - this.plateauAt;
+    const quietSpeedup = 1 + Math.max(0, quiet - QUIET_BEFORE_SPEEDUP_MS) / PROBE_SPEEDUP_MS;
+    const speedup = Math.min(MAX_PROBE_SPEEDUP, quietSpeedup);
     // The fixed part is the same for every client on a shared limit: that is what evens out their shares.
-    const speedup = Math.min(MAX_PROBE_SPEEDUP, 1 + Math.max(0, now - this.lastCutAt - QUIET_BEFORE_SPEEDUP_MS) / PROBE_SPEEDUP_MS);
-    const probe = (this.minIncreaseRps + this.rate * this.increasePerSecond) * speedup * (since / 1000);
+    const probe = this.provisional
+      ? this.rate * SLOW_START_PER_SECOND * (since / 1000)
+      : (this.minIncreaseRps + this.rate * this.increasePerSecond) * speedup * (since / 1000);
     // Far below the rate that was refused, most of the gap is known to be safe: close it quickly.
-    const gap = RECOVERY_TARGET * this.refusedAt - this.rate;
+    const gap = target - this.rate;
     const recover = gap > 0 ? gap * Math.min(1, RECOVERY_PER_SECOND * (since / 1000)) : 0;
     this.rate += Math.max(probe, recover);
   }
@@ -144,11 +163,11 @@ export class RatePacer {
     // A small share while the last cut is still being judged waits for the verdict, or shedding would ratchet down.
     if (this.pending !== undefined && evidence.refusedShare < UNDO_BELOW_SHARE) return false;
     // The first cut sets the scale: an accepted rate measured on a handful of early answers is noise.
-    if (!Number.isFinite(this.rate) && evidence.answers < MIN_FIRST_CUT_ANSWERS) return false;
+    if (!Number.isFinite(this.rate) && !firstCutEvidence(evidence)) return false;
     const background = this.backgroundShare(now);
     // Shedding is small and steady: a share above SHEDDING_AT_MOST is an overshoot even after an undo.
     if (evidence.refusedShare <= 2 * background && evidence.refusedShare < SHEDDING_AT_MOST) return false;
-    const base = cutBase(this.rate, evidence.acceptedPerSecond);
+    const base = cutBase(this.rate, evidence);
     if (base === undefined) return false; // nothing accepted yet and no rate: the next answers will tell
     const rate = Math.max(this.minRateRps, base * this.decrease);
     const accepted = evidence.acceptedPerSecond;
@@ -156,6 +175,7 @@ export class RatePacer {
     this.pending = { at: now, previousRate: this.rate, shareBefore: evidence.refusedShare, answersBefore: evidence.answers, expectedAfter };
     // What was refused: the paced rate, or what the server took when nothing was paced yet (or far less than that).
     this.refusedAt = base;
+    this.provisional = evidence.spanMs < MEASURED_SPAN_MS;
     this.rate = rate;
     this.lastCutAt = now;
     this.lastGrowthAt = now;
@@ -193,11 +213,21 @@ export class RatePacer {
   }
 }
 
+/** Enough to set the scale: a few answers at a large share (a clear overshoot), or a rate measured long enough. */
+function firstCutEvidence(evidence: RefusalEvidence): boolean {
+  if (evidence.answers < MIN_FIRST_CUT_ANSWERS) return false;
+  return evidence.refusedShare >= SHEDDING_AT_MOST || evidence.spanMs >= MEASURED_SPAN_MS;
+}
+
 /**
- * What a cut multiplies: the paced rate (plain MD), or the accepted rate when there is no paced rate yet or it is
- * far above what the server took (the rate was never the binding limit). Undefined: nothing to go on yet.
+ * What a cut multiplies. With a rate measured long enough, what the server accepted: at a binding limit that IS
+ * the limit (a paced rate above it, say after a fast probe, would only be cut part of the way down). Else the paced
+ * rate (plain MD), or the accepted rate when there is no paced rate yet or it is far above what the server took.
+ * Undefined: nothing to go on yet.
  */
-function cutBase(rate: number, acceptedPerSecond: number): number | undefined {
-  if (!Number.isFinite(rate)) return acceptedPerSecond > 0 ? acceptedPerSecond : undefined;
-  return acceptedPerSecond > 0 && acceptedPerSecond < rate / 2 ? acceptedPerSecond : rate;
+function cutBase(rate: number, evidence: RefusalEvidence): number | undefined {
+  const accepted = evidence.acceptedPerSecond;
+  if (!Number.isFinite(rate)) return accepted > 0 ? accepted : undefined;
+  if (accepted > 0 && evidence.spanMs >= MEASURED_SPAN_MS) return Math.min(rate, accepted);
+  return accepted > 0 && accepted < rate / 2 ? accepted : rate;
 }

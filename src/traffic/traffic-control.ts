@@ -113,7 +113,8 @@ export class TrafficControl {
     this.pacer.observe(now, guardMs, (since) => this.recent.refusedShareSince(since));
     const refusedShare = this.recent.refusedShare();
     const answers = this.recent.count();
-    this.pacer.onRefused(now, { acceptedPerSecond: this.recent.acceptedPerSecond(), refusedShare, answers, guardMs });
+    const acceptedPerSecond = this.recent.acceptedPerSecond();
+    this.pacer.onRefused(now, { acceptedPerSecond, refusedShare, answers, spanMs: this.recent.spanMs(), guardMs });
     this.hold.onRefused(now, { refusedShare, answers }, guardMs);
   }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RatePacer, type RefusalEvidence } from '../../../src/traffic/rate-pacer.js';
 
 const GUARD = 100;
-const evidence = (acceptedPerSecond: number, refusedShare: number, answers = 200): RefusalEvidence => ({ acceptedPerSecond, refusedShare, answers, guardMs: GUARD });
+const evidence = (acceptedPerSecond: number, refusedShare: number, answers = 200, spanMs = 1000): RefusalEvidence => ({ acceptedPerSecond, refusedShare, answers, spanMs, guardMs: GUARD });
 const shareOf = (share: number, samples = 200) => () => ({ share, samples });
 
 describe('RatePacer', () => {
@@ -98,4 +98,56 @@ describe('RatePacer', () => {
     pacer.onRefused(0, evidence(1, 0.9));
     expect(pacer.rateRps).toBe(2);
   });
+
+  describe('start-up and recovery (issue 12: real nginx at 300 r/s reached 45-80% of the limit)', () => {
+    /** Feeds answers every `stepMs` from `from` to `to` and returns the rate at the end. */
+    const succeed = (pacer: RatePacer, from: number, to: number, stepMs = 5): number => {
+      for (let at = from; at <= to; at += stepMs) pacer.onAnswer(at, GUARD);
+      return pacer.rateRps;
+    };
+
+    it('does not set the scale on a lone 429 of its own start-up burst', () => {
+      // guards: a lone 429 at 3% of 30 answers in the first 100 ms cut the rate to 0.9 x a warming-up client's rate
+      const pacer = new RatePacer();
+      expect(pacer.onRefused(100, evidence(266, 0.03, 30, 100))).toBe(false);
+      expect(pacer.rateRps).toBe(Number.POSITIVE_INFINITY);
+      expect(pacer.onRefused(800, evidence(300, 0.03, 300, 700))).toBe(true); // measured long enough: a limit
+      expect(pacer.rateRps).toBe(270);
+    });
+
+    it('after a cut scaled by a rate measured over a short start-up, doubles per second until the next cut', () => {
+      const pacer = new RatePacer();
+      expect(pacer.onRefused(100, evidence(250, 0.3, 40, 120))).toBe(true); // a clear overshoot, measured briefly
+      expect(pacer.rateRps).toBe(225);
+      const after = succeed(pacer, 200, 1200);
+      expect(after).toBeGreaterThan(225 * 1.9);
+      expect(after).toBeLessThan(225 * 2.9);
+      pacer.observe(1250, GUARD, shareOf(0)); // the cut is judged: it helped
+      pacer.onRefused(1300, evidence(300, 0.1, 300, 1000)); // now measured: the scale is set, slow probing again
+      expect(pacer.rateRps).toBe(270);
+      expect(succeed(pacer, 1400, 2400)).toBeLessThan(270 * 1.2);
+    });
+
+    it('a cut on a rate measured long enough scales by what the server accepted, not by a paced rate above it', () => {
+      // guards: after probing to 400/s against a 300/s limit, 0.9 x 400 = 360 kept the 429s coming
+      const pacer = new RatePacer();
+      pacer.onRefused(0, evidence(420, 0.5, 200, 1000)); // 378
+      pacer.observe(300, GUARD, shareOf(0));
+      expect(pacer.onRefused(400, evidence(300, 0.1, 300, 1000))).toBe(true);
+      expect(pacer.rateRps).toBe(270);
+    });
+
+    it('climbs back to just below the refused rate within about two seconds, then probes slowly, then faster', () => {
+      const pacer = new RatePacer();
+      pacer.onRefused(0, evidence(300, 0.2, 300, 1000)); // 270, refused at 300
+      expect(succeed(pacer, 100, 2100)).toBeGreaterThanOrEqual(0.97 * 300 - 1);
+      const plateau = pacer.rateRps;
+      const slow = succeed(pacer, 2105, 3100) - plateau; // first second past the plateau: the slow additive pace
+      expect(slow).toBeLessThan(15);
+      succeed(pacer, 3105, 5000);
+      const before = pacer.rateRps;
+      expect(succeed(pacer, 5005, 6000) - before).toBeGreaterThan(2.5 * slow); // three seconds quiet: sped up
+    });
+  });
 });
+

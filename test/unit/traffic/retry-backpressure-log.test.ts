@@ -85,4 +85,26 @@ describe('RecentAnswers', () => {
     }
     expect(recent.acceptedPerSecond()).toBeCloseTo(1000 * (100 / 99), 0);
   });
+
+  it('keeps its counts right as the ring wraps many times and old answers leave the window', () => {
+    let now = 0;
+    const recent = new RecentAnswers(() => now, { windowMs: 100, capacity: 64 });
+    recent.noteSent(0);
+    for (let at = 1; at <= 10_000; at++) {
+      now = at;
+      recent.add(at % 4 === 0, at); // a quarter refused
+      if (at % 997 === 0) {
+        expect(recent.count()).toBe(64); // capacity-bound: the last 64
+        expect(recent.refusedShare()).toBe(0.25);
+        expect(recent.spanMs()).toBe(63);
+      }
+    }
+    now = 10_050;
+    expect(recent.count()).toBe(51); // 9_950 .. 10_000 are within the last 100 ms
+    expect(recent.refusedShareSince(9_990)).toEqual({ share: 3 / 11, samples: 11 });
+    now = 20_000;
+    expect(recent.count()).toBe(0);
+    expect(recent.refusedShare()).toBe(0);
+    expect(recent.acceptedPerSecond()).toBe(0);
+  });
 });
