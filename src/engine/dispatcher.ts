@@ -95,12 +95,15 @@ export class Dispatcher {
       }
       const delay = p.traffic.retryDelay(error.backpressure ? backpressureRetries : retries, error.retryAfterMs);
       p.counters.retries++;
+      p.counters.waitingRetries++; // before onRetry: the intake window it wakes counts this wait
       p.onRetry?.(request, error, attempt, delay);
       try {
         // A stop ends the backoff at once: the record stays for the next run instead of holding up the drain.
         await sleep(delay, p.stopping);
       } catch {
         return { ok: false, error: abortedError(p.stopping), attempts: attempt, exhausted: false };
+      } finally {
+        p.counters.waitingRetries--;
       }
     }
   }

@@ -74,7 +74,9 @@ export class Engine {
     // A fresh worker starts from what the last one learned (lower after an OOM kill), not at the ceiling.
     const learned = parts.store.readLearned();
     this.admission.restore(learned?.sizes);
-    this.pools = assemblePools({ parts, stops: this.stops, stats: this.stats, admission: this.admission, learnedConcurrency: learned?.concurrency });
+    this.pools = assemblePools({
+      parts, stops: this.stops, stats: this.stats, admission: this.admission, learnedConcurrency: learned?.concurrency, onRetryWait: () => this.tracker.wake(),
+    });
     const totalCeiling = this.pools.totalCeiling;
     this.learned = new LearnedStateWriter(parts.store, this.pools, this.admission);
     this.memory = new MemoryControl({
@@ -220,9 +222,12 @@ export class Engine {
     }
     if (embed.length > 0) this.packer?.submitAll(embed);
     this.progress();
-    // Bounded window: never more than a slot per request in flight plus one batch waiting for a slot.
-    // A stop ends the wait at once: on a hung server no slot may free before the grace period is over.
-    while (!this.stops.stopping && this.tracker.active >= Math.max(1, this.memory.governor.ceilingFor(this.pools.totalCeiling)) + this.memory.batchSize()) {
+    // Bounded window: a slot per request in flight plus one batch waiting for a slot. Records waiting out a retry
+    // delay hold no slot: up to a window's worth more of them may wait (5% shed with Retry-After: 1 filled the
+    // window with waits and halved the rate). A stop ends the wait at once: on a hung server no slot may free.
+    for (;;) {
+      const window = Math.max(1, this.memory.governor.ceilingFor(this.pools.totalCeiling)) + this.memory.batchSize();
+      if (this.stops.stopping || this.tracker.active - Math.min(this.stats.waitingRetries, window) < window) break;
       await this.tracker.nextFinished();
     }
   }

@@ -18,12 +18,14 @@ export interface PoolAssemblyParts {
   readonly admission: MemoryAdmission;
   /** The concurrency the last run reached (all routes together), from the checkpoint. */
   readonly learnedConcurrency: number | undefined;
+  /** A request started waiting out a retry delay: the intake window, which does not count such waits, may move on. */
+  readonly onRetryWait: () => void;
 }
 
 /** One log line per this window for a storm of 429s. */
 const REFUSAL_LOG_WINDOW_MS = 10_000;
 
-export function assemblePools({ parts, stops, stats, admission, learnedConcurrency }: PoolAssemblyParts): RoutePools {
+export function assemblePools({ parts, stops, stats, admission, learnedConcurrency, onRetryWait }: PoolAssemblyParts): RoutePools {
   // A storm of 429s is logged once per window, with how many were left out.
   const refusals = new LogOncePerWindow(REFUSAL_LOG_WINDOW_MS, Date.now);
   const totalCeiling = parts.targets.reduce((sum, target) => sum + target.route.concurrency, 0);
@@ -47,8 +49,10 @@ export function assemblePools({ parts, stops, stats, admission, learnedConcurren
       }),
       admissionLayer(admission, stops.stoppingSignal),
     ],
-    onRetry: (request, error, attempt, delayMs) =>
-      parts.logger.debug({ endpoint: request.endpoint, code: error.code, attempt, delayMs }, `retrying: ${parts.redact(error.message)}`),
+    onRetry: (request, error, attempt, delayMs) => {
+      parts.logger.debug({ endpoint: request.endpoint, code: error.code, attempt, delayMs }, `retrying: ${parts.redact(error.message)}`);
+      onRetryWait();
+    },
     onRefused: (error) => {
       const once = refusals.hit('429');
       if (once.log) parts.logger.warn({ code: error.code, suppressed: once.suppressed }, `rate limited: ${parts.redact(error.message)}${once.suppressed > 0 ? ` (and ${once.suppressed} more since the last report)` : ''}`);

@@ -18,6 +18,8 @@ export class RunStats {
   heldMs = 0;
   /** A gauge for the progress bar (not stored): the share of the last second's answers that were 429s. */
   refusedShare = 0;
+  /** A gauge (not stored): requests waiting out a retry delay. They hold no slot, so the intake window skips them. */
+  waitingRetries = 0;
   peakRss = 0;
   breakerTrips = 0;
   breakerResets = 0;

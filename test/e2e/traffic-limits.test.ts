@@ -91,6 +91,46 @@ describe('a server that sheds a random 5% with 429 + Retry-After: 1', () => {
   });
 });
 
+describe('records waiting out a Retry-After hold no slot', () => {
+  /** A server that refuses the first attempt of the first `refused` records with Retry-After: 3, and counts. */
+  async function refusingFirst(refused: number) {
+    const seen = new Set<number>();
+    const before = { done: 0, highestSent: -1, retried: false };
+    const server = await startFaultServer({
+      behaviour: (request): Fault => {
+        const index = Number(/record r(\d+)/.exec(request.body)?.[1] ?? -1);
+        const first = !seen.has(index);
+        seen.add(index);
+        if (first && !before.retried) before.highestSent = Math.max(before.highestSent, index);
+        if (first && index < refused) return { status: 429, headers: { 'retry-after': '3' }, body: { error: { message: 'busy', code: 'rate_limit_exceeded' } } };
+        if (!first) before.retried = true;
+        else if (!before.retried) before.done++;
+        return 'ok';
+      },
+    });
+    work.track(server);
+    return { server, before };
+  }
+  // A window of 4 slots + a batch of 8 = 12 records; one more batch may be read before the window is checked.
+  const flags = ['--concurrency', '4', '--batch-size', '8', '--min-batch-size', '8'];
+
+  // guards: issue 12 — with 5% shed and Retry-After: 1 the waits filled the intake window and halved the rate
+  it('new records go out while 16 earlier ones wait (more than the window of 12)', async () => {
+    const { server, before } = await refusingFirst(16);
+    const { db } = await run(server.url, 100, flags);
+    expectExact(db, 100);
+    expect(before.done).toBeGreaterThanOrEqual(50); // before the fix: none until the first retry, 3 s later
+  });
+
+  it('the waits beyond the window are capped at one more window', async () => {
+    const { server, before } = await refusingFirst(40);
+    const { db } = await run(server.url, 100, flags);
+    expectExact(db, 100);
+    expect(before.highestSent).toBeLessThan(2 * 12 + 8);
+    expect(before.highestSent).toBeGreaterThanOrEqual(2 * 12 - 1);
+  });
+});
+
 describe.skipIf(nginx.skip !== undefined)('nginx limit_req at 200 r/s (burst 30)', () => {
   it.each([
     ['without Retry-After', undefined],

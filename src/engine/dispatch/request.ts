@@ -42,4 +42,6 @@ export interface DispatchCounters {
   heldMs: number;
   /** Share of the last second's answers that were 429s. */
   refusedShare: number;
+  /** Requests waiting out a retry delay (a gauge). */
+  waitingRetries: number;
 }

@@ -13,7 +13,7 @@ function control(readings: number[]) {
   const pools = new RoutePools({
     targets: [{ route, provider }],
     maxRetries: 0,
-    counters: { requests: 0, retries: 0, throttled: 0, rateLimited: 0, backpressure: 0, learnedRateRps: null, heldMs: 0, refusedShare: 0 },
+    counters: { requests: 0, retries: 0, throttled: 0, rateLimited: 0, backpressure: 0, learnedRateRps: null, heldMs: 0, refusedShare: 0, waitingRetries: 0 },
     requests: new AbortController().signal,
     stopping: new AbortController().signal,
     startingConcurrency: (ceiling) => ceiling,
