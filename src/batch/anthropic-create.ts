@@ -18,6 +18,8 @@ export interface AnthropicCreateContext {
   readonly provider: string;
   readonly maxRetries: number;
   readonly signal: AbortSignal;
+  /** Chunks --max-cost holds back this run (written by an earlier run, no longer within the budget). */
+  readonly held?: ReadonlySet<number> | undefined;
   readonly log: (message: string, detail: Record<string, unknown>) => void;
   readonly now?: () => number;
 }
@@ -43,6 +45,7 @@ export function adoptionCandidate(batch: BatchSnapshot, sent: CreateSend, nowMs:
 export async function submitAnthropicChunks(context: AnthropicCreateContext): Promise<number> {
   let created = 0;
   for (const chunk of context.chunks.unsubmitted()) {
+    if (context.held?.has(chunk.id) === true) continue;
     if (await create(context, chunk)) created += 1;
   }
   return created;

@@ -20,8 +20,9 @@ export interface CollectContext {
 }
 
 const PAGE_LINES = 500;
-/** A full GC every this many pages of a download: a few ms each, and the heap stays where it started. */
-const GC_PAGES = 20;
+/** A full GC every this many pages of a download (2,500 lines): the pages promote to old space, and at 20 pages the
+ * heap grew ~10 MB between collections, the peak of a 50,000-line file (docs/BENCHMARKS.md). */
+const GC_PAGES = 5;
 
 /** One poll of every unsettled batch; returns how many are still running at the provider. */
 export async function pollAndCollect(context: CollectContext): Promise<number> {

@@ -16,6 +16,8 @@ export interface CreateContext {
   readonly checkpointId: string;
   readonly maxRetries: number;
   readonly signal: AbortSignal;
+  /** Chunks --max-cost holds back this run (written by an earlier run, no longer within the budget). */
+  readonly held?: ReadonlySet<number> | undefined;
   readonly log: (message: string, detail: Record<string, unknown>) => void;
 }
 
@@ -30,6 +32,7 @@ export function chunkMetadata(checkpointId: string, chunkId: number): Record<str
 export async function submitChunks(context: CreateContext): Promise<number> {
   let created = 0;
   for (const chunk of context.chunks.unsubmitted()) {
+    if (context.held?.has(chunk.id) === true) continue;
     let current: ChunkRow | undefined = chunk;
     if (current.step === 'written' || current.step === 'uploading') current = await upload(context, current);
     if (current === undefined) continue;

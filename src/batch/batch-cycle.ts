@@ -5,6 +5,7 @@ import type { BatchTable } from '../checkpoint/batch-batches.js';
 import type { BatchChunks } from '../checkpoint/batch-chunks.js';
 import type { InputSource } from '../input/open-input.js';
 import type { BatchSends } from '../checkpoint/batch-sends.js';
+import type { BatchBudget } from '../cost/batch-budget.js';
 import { AnthropicBatchClient } from '../provider/anthropic-batch-client.js';
 import type { BatchClient } from '../provider/batch-client.js';
 import { submitAnthropicChunks } from './anthropic-create.js';
@@ -37,11 +38,15 @@ export interface CycleContext {
   readonly progress: BatchProgress;
   readonly log: (message: string, detail: Record<string, unknown>) => void;
   readonly gc?: (() => void) | undefined;
+  /** --max-cost: the budget the passes reserve from, and the chunks it holds back this run. */
+  readonly budget?: { readonly budget: BatchBudget; readonly held: ReadonlySet<number> } | undefined;
 }
 
 export interface CycleResult {
   /** Every record settled: nothing in a batch, nothing waiting for one. */
   readonly settled: boolean;
+  /** Nothing running, but --max-cost held records (or written chunks) back: the run halts on the budget. */
+  readonly budgetHalted: boolean;
   readonly batchesCreated: number;
   readonly polls: number;
   readonly stoppedBy: string | undefined;
@@ -70,7 +75,7 @@ export async function runCycles(context: CycleContext): Promise<CycleResult> {
       input = undefined;
     }
     const client = context.client;
-    const transactionally = { chunks: context.chunks, batches: context.batches, transaction, provider: context.provider, maxRetries: context.maxRetries, signal: context.signal, log: context.log };
+    const transactionally = { chunks: context.chunks, batches: context.batches, transaction, provider: context.provider, maxRetries: context.maxRetries, signal: context.signal, log: context.log, held: context.budget?.held };
     batchesCreated += client instanceof AnthropicBatchClient
       ? await submitAnthropicChunks({ ...transactionally, client, sends: sendsOf(context) })
       : await submitChunks({ ...transactionally, client, checkpointId: context.checkpointId });
@@ -79,6 +84,9 @@ export async function runCycles(context: CycleContext): Promise<CycleResult> {
     });
     polls += 1;
     const live = context.chunks.countLive();
+    // Chunks the budget holds stay unsubmitted all run: they are not waited for.
+    const heldChunks = context.budget?.held.size ?? 0;
+    const active = live.chunks - heldChunks;
     if (context.settle.tally.retryable > retryableSeen) inputExhausted = false;
     retryableSeen = context.settle.tally.retryable;
     const retryPending = !inputExhausted && hasRetryPending(context.settle);
@@ -89,16 +97,26 @@ export async function runCycles(context: CycleContext): Promise<CycleResult> {
       done: context.settle.counters.done,
       failed: context.settle.counters.failed,
     });
-    if (live.chunks === 0 && !retryPending) return { settled: true, batchesCreated, polls, stoppedBy: undefined };
-    if (!context.wait) return { settled: false, batchesCreated, polls, stoppedBy: undefined };
-    if (context.signal.aborted) return { settled: false, batchesCreated, polls, stoppedBy: String(context.signal.reason) };
-    if (context.deadline !== undefined && Date.now() + context.pollIntervalMs > context.deadline) return { settled: false, batchesCreated, polls, stoppedBy: undefined };
+    const budget = context.budget?.budget;
+    const budgetHeld = heldChunks > 0 || (budget !== undefined && budget.held > 0);
+    // What the settled batches did not spend of their reservations may fit what the last pass held back.
+    const budgetWaits = budget !== undefined && budget.held > 0 && budget.verdict === 'later';
+    const end = (settled: boolean, stoppedBy?: string): CycleResult => ({ settled, budgetHalted: !settled && active === 0 && budgetHeld && !budgetWaits, batchesCreated, polls, stoppedBy });
+    if (active === 0 && !retryPending && !budgetWaits) return end(!budgetHeld);
+    // Nothing is running, so the next pass reserves beside this run's spend alone: it fits more or is exhausted.
+    if (active === 0 && budgetWaits && !context.signal.aborted) {
+      input = context.reopenInput();
+      continue;
+    }
+    if (!context.wait) return end(false);
+    if (context.signal.aborted) return end(false, String(context.signal.reason));
+    if (context.deadline !== undefined && Date.now() + context.pollIntervalMs > context.deadline) return end(false);
     // Resubmit now when nothing is running; else wait for the batches first.
     if (running > 0 || !retryPending) {
       try {
         await sleep(context.pollIntervalMs, undefined, { signal: context.signal });
       } catch {
-        return { settled: false, batchesCreated, polls, stoppedBy: String(context.signal.reason) };
+        return end(false, String(context.signal.reason));
       }
     }
     if (retryPending) input = context.reopenInput();

@@ -22,6 +22,7 @@ import { createBatchProgress } from './batch-progress.js';
 import { newTally } from './batch-settle.js';
 import { openBatchClient } from './batch-target.js';
 import { createBodyBytes } from '../provider/anthropic-batch-client.js';
+import { budgetHint, openBatchSpend } from './batch-spend.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { runCycles } from './batch-cycle.js';
 
@@ -64,8 +65,10 @@ export async function runBatchJob(options: RunOptions, input: InputSource, norma
     const wait = options.batch.wait || target.forcesWait;
     const log = (message: string, detail: Record<string, unknown>): void => logger.info(detail, message);
     const tally = newTally();
-    const settle = { store, chunks, run, counters, tally, normalize: options.normalize, maxRetries: options.maxRetries, cost: cost.tracker };
     const anthropic = options.provider === 'anthropic';
+    // --max-cost: read back what the live batches reserve before anything new is written.
+    const spend = options.maxCostUsd === undefined ? undefined : openBatchSpend(options.maxCostUsd, chunks, cost.tracker, anthropic ? options.maxTokens : undefined);
+    const settle = { store, chunks, run, counters, tally, normalize: options.normalize, maxRetries: options.maxRetries, cost: cost.tracker, budget: spend?.budget };
     // Anthropic's cap is on the create body: the file's lines plus the `{"requests":[...]}` around them.
     const maxBytes = anthropic ? options.batch.maxBytes - (createBodyBytes(1) - 1) : options.batch.maxBytes;
     const writer = new ChunkWriter(chunks, (work) => store.database.transaction(work)(), options.db, { maxRequests: options.batch.maxRequests, maxBytes }, options.provider, MODE_ENDPOINT[options.mode]);
@@ -80,6 +83,7 @@ export async function runBatchJob(options: RunOptions, input: InputSource, norma
         retryFailed: options.retryFailed, refreshOlderThanMs: options.refreshOlderThanMs, limit: options.limit, shard: options.shard,
         normalize: options.normalize, embeddingEncoding: options.embeddingEncoding, gc: tools.gc, cost: cost.tracker,
         requestLine: anthropic ? anthropicRequestLine(options.maxTokens) : undefined,
+        budget: spend?.submit,
       },
       sends: anthropic ? new BatchSends(store.database) : undefined,
       settle,
@@ -96,6 +100,7 @@ export async function runBatchJob(options: RunOptions, input: InputSource, norma
       progress,
       log,
       gc: tools.gc,
+      budget: spend,
     });
     progress.stop();
     counters.requests = result.batchesCreated;
@@ -104,8 +109,13 @@ export async function runBatchJob(options: RunOptions, input: InputSource, norma
     const stopped = result.stoppedBy === 'SIGINT' ? ExitCode.sigint : result.stoppedBy === 'SIGTERM' ? ExitCode.sigterm : undefined;
     const exitCode = stopped ?? (!result.settled ? ExitCode.halted : failedInCheckpoint > 0 ? ExitCode.someFailed : ExitCode.ok);
     const status = stopped !== undefined ? 'interrupted' : !result.settled ? 'halted' : failedInCheckpoint > 0 ? 'done-with-failures' : 'done';
-    const hint = result.settled ? null : `${live.chunks} batch${live.chunks === 1 ? ' is' : 'es are'} pending (${live.members} records): run the same command again later to collect them (or add --wait)`;
-    return finish(store, run, tools, options, cost, { status, exitCode, counters, started, initialRss, hint, haltReason: result.settled ? null : 'batches pending', batches: { created: result.batchesCreated, live: live.chunks, inFlight: live.members } });
+    const heldMembers = [...(spend?.held ?? [])].reduce((sum, id) => sum + chunks.countRemaining(id), 0);
+    const pending = `${live.chunks} batch${live.chunks === 1 ? ' is' : 'es are'} pending (${live.members} records): run the same command again later to collect them (or add --wait)`;
+    const budgetHalt = result.budgetHalted && spend !== undefined ? { hint: budgetHint(spend, heldMembers), haltReason: spend.budget.haltReason() } : undefined;
+    if (budgetHalt !== undefined) logger.warn({ spentUsd: spend?.budget.spentUsd, maxCostUsd: options.maxCostUsd }, budgetHalt.haltReason);
+    const hint = result.settled ? null : (budgetHalt?.hint ?? pending);
+    const haltReason = result.settled ? null : (budgetHalt?.haltReason ?? 'batches pending');
+    return finish(store, run, tools, options, cost, { status, exitCode, counters, started, initialRss, hint, haltReason, batches: { created: result.batchesCreated, live: live.chunks, inFlight: live.members } });
   } catch (error) {
     const stoppedBy = signals.stop.aborted ? String(signals.stop.reason) : undefined;
     const failure: Failure = stoppedBy === undefined

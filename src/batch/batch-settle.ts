@@ -3,6 +3,7 @@
 import type { BatchChunks, MemberRow } from '../checkpoint/batch-chunks.js';
 import type { CheckpointStore, Outcome, RecordCost, RunCounters } from '../checkpoint/store.js';
 import type { UsageCounts } from '../cost/cost-ledger.js';
+import type { BatchBudget } from '../cost/batch-budget.js';
 import type { CostTracker } from '../cost/cost-tracker.js';
 import type { Endpoint } from '../input/record.js';
 import { settleEmbeddings } from './batch-embeddings.js';
@@ -28,6 +29,8 @@ export interface SettleContext {
   readonly maxRetries: number;
   /** Prices each answer at batch prices; copies of a line (shared custom_id) count as cache hits. */
   readonly cost: Pick<CostTracker, 'answered' | 'cacheHit'>;
+  /** --max-cost: each settled line's real cost replaces its reservation. */
+  readonly budget?: BatchBudget | undefined;
 }
 
 const PAGE = 500;
@@ -84,9 +87,10 @@ function settleMembers(
   outcomes: Outcome[],
 ): void {
   let responseWritten = false;
-  // What the line's answer used: its copies are cache hits that saved as much.
-  const shared: { usage: UsageCounts | null } = { usage: null };
+  const shared: Shared = { usage: null, costUsd: null };
+  let reservedUsd = 0;
   for (const member of members) {
+    reservedUsd += member.reservedUsd;
     let verdict = capRetries(verdictFor(member), attempts.get(member.recordId) ?? 0, context.maxRetries);
     if (verdict.kind === 'done') {
       const first = !responseWritten;
@@ -117,6 +121,14 @@ function settleMembers(
     }
     context.chunks.removeMember(member.recordId);
   }
+  // Failed lines are not billed; an answer without usage keeps what was reserved as its cost.
+  context.budget?.settle(reservedUsd, responseWritten ? (shared.costUsd ?? reservedUsd) : 0);
+}
+
+/** What the line's answer used and cost: its copies are cache hits that saved as much. */
+interface Shared {
+  usage: UsageCounts | null;
+  costUsd: number | null;
 }
 
 function doneOutcomes(
@@ -125,7 +137,7 @@ function doneOutcomes(
   member: MemberRow,
   verdict: Extract<LineVerdict, { kind: 'done' }>,
   first: boolean,
-  shared: { usage: UsageCounts | null },
+  shared: Shared,
 ): Outcome[] | undefined {
   const base = { kind: 'done' as const, id: member.recordId, line: member.line, endpoint: endpoint as Endpoint, hash: member.customId, attempts: 1, trimmed: member.trimmed };
   const model = memberModel(member, verdict.body);
@@ -135,7 +147,7 @@ function doneOutcomes(
     if (!settled.ok) return undefined;
     // An embedding has no completion: 0 tokens, so it is priced instead of counted as an answer without usage.
     shared.usage = { promptTokens: settled.response.usage?.promptTokens ?? null, completionTokens: 0 };
-    return [...settled.vectors, { ...base, response: settled.response, cached: false, cost: priced(context, model, shared.usage) }];
+    return [...settled.vectors, { ...base, response: settled.response, cached: false, cost: priced(context, model, shared) }];
   }
   const usage = (verdict.body['usage'] ?? {}) as Record<string, unknown>;
   const n = (value: unknown): number | null => (typeof value === 'number' ? value : null);
@@ -147,11 +159,13 @@ function doneOutcomes(
     latencyMs: 0,
   };
   shared.usage = { promptTokens: response.usage.promptTokens, completionTokens: response.usage.completionTokens };
-  return [{ ...base, response, cached: false, cost: priced(context, model, shared.usage) }];
+  return [{ ...base, response, cached: false, cost: priced(context, model, shared) }];
 }
 
-function priced(context: SettleContext, job: { body: Record<string, unknown> }, usage: UsageCounts): RecordCost {
-  return context.cost.answered(job, null, usage);
+function priced(context: SettleContext, job: { body: Record<string, unknown> }, shared: Shared): RecordCost {
+  const cost = context.cost.answered(job, null, shared.usage);
+  shared.costUsd = cost.costUsd;
+  return cost;
 }
 
 /**

@@ -3,6 +3,7 @@
 // requests share one batch line (custom_id = request hash); answers already stored are cache hits, as in live mode.
 import type { BatchChunks, MemberRow } from '../checkpoint/batch-chunks.js';
 import type { CheckpointStore, Outcome, RunCounters } from '../checkpoint/store.js';
+import type { BatchBudget } from '../cost/batch-budget.js';
 import type { CostTracker } from '../cost/cost-tracker.js';
 import { cacheCandidates, idOf, planBatch, type PlanContext } from '../engine/planner.js';
 import { inShard, type Shard } from '../input/shard.js';
@@ -32,6 +33,17 @@ export interface SubmitContext {
   readonly gc?: (() => void) | undefined;
   /** Answers already stored are cache hits: free, what they would have cost counts as saved. */
   readonly cost: Pick<CostTracker, 'cacheHit'>;
+  /** --max-cost: each new batch line is reserved as it is written; what does not fit stays pending. */
+  readonly budget?: SubmitBudget | undefined;
+}
+
+export interface SubmitBudget {
+  readonly budget: BatchBudget;
+  readonly estimate: CostTracker['estimate'];
+  /** The max_tokens a line without one is sent with (Anthropic's --max-tokens), for the estimate. */
+  readonly fallbackMaxTokens: number | undefined;
+  /** What the live chunks reserve now (the checkpoint's sum, held chunks left out): read before each pass. */
+  readonly liveReservedUsd: () => number;
 }
 
 export interface SubmitTally {
@@ -59,6 +71,7 @@ export async function streamPending(context: SubmitContext, input: InputSource):
   let itemBytes = 0;
   let sinceGc = 0;
   let read = 0;
+  context.budget?.budget.beginPass(context.budget.liveReservedUsd());
   try {
     for await (const raw of input.lines()) {
       const parsed = normalizeLine(raw, context.normalise);
@@ -132,17 +145,19 @@ function intake(context: SubmitContext, items: readonly ParsedLine[], planContex
       }
     }
   }
-  const sharedLines = chunks.liveLines(toSend.filter((job) => writer.lineOf(job.hash) === undefined).map((job) => job.hash));
+  // Lines of earlier intakes, in live chunks and in the one being written (their members are committed).
+  const sharedLines = chunks.liveLines(toSend.map((job) => job.hash));
   // Lines this intake wrote, also into chunks it already finished.
   const written = new Map<string, { chunkId: number; fileLine: number }>();
   for (const job of toSend) {
-    const shared = written.get(job.hash) ?? writer.lineOf(job.hash) ?? sharedLines.get(job.hash);
+    const shared = written.get(job.hash) ?? sharedLines.get(job.hash);
     const detail = job.endpoint === '/v1/embeddings' ? embeddingDetail(job, context.normalize) : null;
-    const member = (chunkId: number, fileLine: number): MemberRow => ({
-      recordId: job.id, chunkId, customId: job.hash, line: job.line, fileLine, runId: context.run, trimmed: job.trimmed, tokens: job.estimatedTokens, detail,
+    const member = (chunkId: number, fileLine: number, reservedUsd: number): MemberRow => ({
+      recordId: job.id, chunkId, customId: job.hash, line: job.line, fileLine, runId: context.run, trimmed: job.trimmed, tokens: job.estimatedTokens, detail, reservedUsd,
     });
     if (shared !== undefined) {
-      writer.addMember(member(shared.chunkId, shared.fileLine));
+      // A copy rides on a line already reserved: it costs nothing more.
+      writer.addMember(member(shared.chunkId, shared.fileLine, 0));
       tally.queued += 1;
       continue;
     }
@@ -153,15 +168,18 @@ function intake(context: SubmitContext, items: readonly ParsedLine[], planContex
       counters.failed += 1;
       continue;
     }
-    const added = writer.add(job.hash, lineText);
+    const reserved = reserve(context.budget, job);
+    if (reserved === undefined) continue;
+    const added = writer.add(lineText);
     if ('tooLarge' in added) {
+      context.budget?.budget.settle(reserved, 0);
       const message = `the request is ${added.bytes} bytes, over --batch-max-bytes: it cannot go in a batch file`;
       outcomes.push({ kind: 'failed', id: job.id, line: job.line, endpoint: job.endpoint, hash: job.hash, code: 'request_too_large', message, httpStatus: null, retryable: false, attempts: 0, trimmed: job.trimmed });
       counters.failed += 1;
       continue;
     }
     written.set(job.hash, added);
-    writer.addMember(member(added.chunkId, added.fileLine));
+    writer.addMember(member(added.chunkId, added.fileLine, reserved));
     tally.queued += 1;
   }
   store.database.transaction(() => {
@@ -169,6 +187,14 @@ function intake(context: SubmitContext, items: readonly ParsedLine[], planContex
     store.commit(context.run, outcomes, counters);
   })();
   planContext.pendingIds.clear();
+}
+
+/** The job's reservation (0 without --max-cost), or undefined: it does not fit and stays pending. */
+function reserve(budget: SubmitBudget | undefined, job: Job): number | undefined {
+  if (budget === undefined) return 0;
+  // Once one request did not fit, the rest of the pass is held without estimating them.
+  const estimate = budget.budget.verdict === 'fit' ? budget.estimate(job, budget.fallbackMaxTokens) : 0;
+  return budget.budget.admit(estimate) === 'fit' ? estimate : undefined;
 }
 
 /** The request's batch-file line, or why it cannot be one (a request the provider's format cannot carry). */

@@ -15,8 +15,6 @@ interface OpenChunk {
   readonly path: string;
   requests: number;
   bytes: number;
-  /** custom_id -> file line of the lines this chunk holds (at most maxRequests entries). */
-  readonly lines: Map<string, number>;
 }
 
 export type AddResult = { readonly chunkId: number; readonly fileLine: number } | { readonly tooLarge: true; readonly bytes: number };
@@ -37,14 +35,12 @@ export class ChunkWriter {
     private readonly endpoint: string,
   ) {}
 
-  /** The line an identical request already has in the chunk being written. */
-  lineOf(customId: string): { chunkId: number; fileLine: number } | undefined {
-    const fileLine = this.current?.lines.get(customId);
-    return fileLine === undefined || this.current === undefined ? undefined : { chunkId: this.current.id, fileLine };
-  }
-
-  /** Appends one request line (`{custom_id, method, url, body}` JSON), rotating to a new chunk at the caps. */
-  add(customId: string, lineText: string): AddResult {
+  /**
+   * Appends one request line (`{custom_id, method, url, body}` JSON), rotating to a new chunk at the caps. The
+   * writer keeps no map of its lines: an identical request finds its line through the members already committed
+   * (BatchChunks.liveLines), so memory does not grow with --batch-max-requests.
+   */
+  add(lineText: string): AddResult {
     const bytes = Buffer.byteLength(lineText) + 1;
     if (bytes > this.caps.maxBytes) return { tooLarge: true, bytes };
     if (this.current !== undefined && (this.current.requests + 1 > this.caps.maxRequests || this.current.bytes + bytes > this.caps.maxBytes)) {
@@ -54,7 +50,6 @@ export class ChunkWriter {
     fs.writeSync(chunk.fd, `${lineText}\n`);
     chunk.requests += 1;
     chunk.bytes += bytes;
-    chunk.lines.set(customId, chunk.requests);
     return { chunkId: chunk.id, fileLine: chunk.requests };
   }
 
@@ -97,6 +92,6 @@ export class ChunkWriter {
       this.chunks.setFilePath(id, path);
     });
     const fd = fs.openSync(path, 'w', 0o600);
-    return { id, fd, path, requests: 0, bytes: 0, lines: new Map() };
+    return { id, fd, path, requests: 0, bytes: 0 };
   }
 }

@@ -30,6 +30,8 @@ export interface MemberRow {
   readonly tokens: number;
   /** Embeddings: JSON {model, input, keys} of the record's texts; null for chat. */
   readonly detail: string | null;
+  /** --max-cost: the line's estimated cost at batch prices, on the member that pays for it; 0 otherwise. */
+  readonly reservedUsd: number;
 }
 
 interface ChunkSqlRow {
@@ -55,6 +57,7 @@ interface MemberSqlRow {
   trimmed: number;
   tokens: number;
   detail: string | null;
+  reserved_usd: number;
 }
 
 const LOOKUP_CHUNK = 500;
@@ -85,6 +88,7 @@ export function memberOf(row: MemberSqlRow): MemberRow {
     trimmed: row.trimmed === 1,
     tokens: row.tokens,
     detail: row.detail,
+    reservedUsd: row.reserved_usd,
   };
 }
 
@@ -95,7 +99,7 @@ export class BatchChunks {
 
   constructor(private readonly db: Database.Database) {
     this.insertMember = db.prepare(`INSERT OR REPLACE INTO batch_members
-      (record_id, chunk_id, custom_id, line, file_line, run_id, trimmed, tokens, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      (record_id, chunk_id, custom_id, line, file_line, run_id, trimmed, tokens, detail, reserved_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.deleteMember = db.prepare('DELETE FROM batch_members WHERE record_id = ?');
     // INDEXED BY: the (chunk_id, file_line) index would scan a whole chunk for each line.
     this.membersByCustom = db.prepare('SELECT * FROM batch_members INDEXED BY batch_members_custom WHERE custom_id = ? AND chunk_id = ?');
@@ -120,7 +124,7 @@ export class BatchChunks {
   /** Call inside the caller's transaction, with the outcomes of the same intake batch. */
   addMembers(members: readonly MemberRow[]): void {
     for (const m of members) {
-      this.insertMember.run(m.recordId, m.chunkId, m.customId, m.line, m.fileLine, m.runId, m.trimmed ? 1 : 0, m.tokens, m.detail);
+      this.insertMember.run(m.recordId, m.chunkId, m.customId, m.line, m.fileLine, m.runId, m.trimmed ? 1 : 0, m.tokens, m.detail, m.reservedUsd);
     }
   }
 
@@ -194,6 +198,13 @@ export class BatchChunks {
       chunks: this.db.prepare("SELECT count(*) FROM batch_chunks WHERE step NOT IN ('settled', 'writing')").pluck().get() as number,
       members: this.db.prepare('SELECT count(*) FROM batch_members').pluck().get() as number,
     };
+  }
+
+  /** What each live chunk's unsettled members reserve (--max-cost), and whether its create was sent. */
+  liveReservations(): { chunkId: number; usd: number; committed: boolean }[] {
+    const sql = `SELECT m.chunk_id AS chunkId, total(m.reserved_usd) AS usd, c.step IN ('creating', 'created') AS committed
+      FROM batch_members m JOIN batch_chunks c ON c.id = m.chunk_id WHERE c.step <> 'writing' GROUP BY m.chunk_id`;
+    return (this.db.prepare(sql).all() as { chunkId: number; usd: number; committed: number }[]).map((row) => ({ ...row, committed: row.committed === 1 }));
   }
 
   /** Stored attempts of these records (a batch-retryable record fails for good past --max-retries). */

@@ -217,6 +217,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN learned_rate_rps REAL;                       -- requests/s paced to; NULL: unbounded
   ALTER TABLE runs ADD COLUMN held_ms          INTEGER NOT NULL DEFAULT 0; -- wall time the whole server was held
   `,
+  `
+  -- --max-cost with --via batch (issue 14): what each batch line was reserved at (USD, batch prices), on the member
+  -- that pays for it (its copies: 0). The sum over live members is what live batches reserve after a kill -9.
+  ALTER TABLE batch_members ADD COLUMN reserved_usd REAL NOT NULL DEFAULT 0;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -166,10 +166,6 @@ export function resolveRunOptions(command: Command, fixedMode: Mode | undefined,
   if (raw.batchMaxRequests !== undefined && raw.batchMaxRequests > batchLimits.requests) {
     throw new UsageError(`Expected \`--batch-max-requests\` to be at most ${batchLimits.requests} (the provider's limit), got \`${raw.batchMaxRequests}\``, { code: 'MS_BAD_OPTION' });
   }
-  // The spend breaker reserves per request in the live engine; batch chunks are not reserved yet.
-  if (raw.via === 'batch' && raw.maxCost !== undefined) {
-    throw new UsageError(`\`--max-cost ${raw.maxCost}\` cannot be used with \`--via batch\` yet: the spend breaker only reserves live requests. Drop --max-cost, or run without --via batch`, { code: 'MS_BAD_OPTION' });
-  }
   const memoryLimit = detectMemoryLimit();
   const { warnMemoryBytes, maxMemoryBytes } = memoryThresholds(raw.warnMemory, raw.maxMemory, memoryLimit.bytes);
   return {

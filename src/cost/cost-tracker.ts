@@ -50,7 +50,18 @@ export class CostTracker {
    */
   admit(job: Pick<Job, 'body' | 'endpoint' | 'estimatedTokens'> & { readonly line?: number }, fallbackMaxTokens?: number): AdmitVerdict {
     if (this.budget === undefined) return SEND_UNRESERVED;
-    const estimate = this.estimator.estimateUsd({
+    const verdict = this.budget.reserve(this.estimate(job, fallbackMaxTokens));
+    if (verdict === 'wait') return { kind: 'wait' };
+    if (verdict === 'exhausted') return { kind: 'exhausted' };
+    return { kind: 'send', reservation: verdict };
+  }
+
+  /**
+   * What the job may cost, at this tracker's pricing (the batch pipeline reserves it per batch-file line). Throws
+   * UnpricedModelError (exit 2) for a model without a price.
+   */
+  estimate(job: Pick<Job, 'body' | 'endpoint' | 'estimatedTokens'> & { readonly line?: number }, fallbackMaxTokens?: number): number {
+    return this.estimator.estimateUsd({
       // A request without its line (the spend layer) was checked by check() when it was planned.
       line: job.line ?? 0,
       model: modelOf(job),
@@ -58,10 +69,6 @@ export class CostTracker {
       maxTokens: completionBound(job.body) ?? fallbackMaxTokens,
       embeddings: job.endpoint === '/v1/embeddings',
     });
-    const verdict = this.budget.reserve(estimate);
-    if (verdict === 'wait') return { kind: 'wait' };
-    if (verdict === 'exhausted') return { kind: 'exhausted' };
-    return { kind: 'send', reservation: verdict };
   }
 
   /** The API answered: its usage is priced, the reservation replaced by the real cost, the record's cost returned. */

@@ -2,7 +2,6 @@
 // whole in memory), list/get/cancel, and results streamed line by line, each translated to OpenAI's output-line
 // shape (anthropic-batch-results.ts) so the settle code is the OpenAI path's. Retries 429/5xx, except create.
 import fs from 'node:fs';
-import { Readable } from 'node:stream';
 import type { BatchSnapshot } from '../checkpoint/batch-batches.js';
 import { ProviderError } from '../errors.js';
 import { LineSplitter, type RawLine } from '../input/line-splitter.js';
@@ -13,6 +12,7 @@ import { openAiLineOf } from './anthropic-batch-results.js';
 import { classifyTransportError, invalidBody } from './classify.js';
 import { BatchHttp } from './batch-http.js';
 import { requestHeaders, secretsOf } from './openai.js';
+import { fileChunks, uploadBody, type ReleaseBuffers } from './upload-chunks.js';
 
 export interface AnthropicBatchClientOptions {
   /** Server root, as the live provider takes it (a trailing /v1 is dropped). */
@@ -22,6 +22,8 @@ export interface AnthropicBatchClientOptions {
   readonly timeoutMs: number;
   readonly maxRetries: number;
   readonly backoffBaseMs?: number;
+  /** Called every few MB of a create body to free the buffers it has sent (upload-chunks.ts). */
+  readonly releaseBuffers?: ReleaseBuffers;
 }
 
 export interface AnthropicBatchPage {
@@ -43,8 +45,10 @@ export function createBodyBytes(fileBytes: number): number {
 export class AnthropicBatchClient {
   readonly baseUrl: string;
   private readonly http: BatchHttp;
+  private readonly releaseBuffers: ReleaseBuffers;
 
   constructor(options: AnthropicBatchClientOptions) {
+    this.releaseBuffers = options.releaseBuffers;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
     const defaults: [string, string][] = [['anthropic-version', ANTHROPIC_VERSION]];
     if (options.apiKey !== undefined && options.apiKey !== '') defaults.push(['x-api-key', options.apiKey]);
@@ -68,7 +72,7 @@ export class AnthropicBatchClient {
   async createBatch(file: string, endpoint: string, signal: AbortSignal): Promise<BatchSnapshot> {
     const size = fs.statSync(file).size;
     const body = await this.http.call('POST', '/v1/messages/batches', signal, {
-      body: () => Readable.from(requestsBody(file, size)),
+      body: () => uploadBody(requestsBody(file, size, this.releaseBuffers)),
       headers: { 'content-type': 'application/json', 'content-length': String(createBodyBytes(size)) },
     });
     return this.snapshot(body, '/v1/messages/batches', endpoint);
@@ -146,11 +150,11 @@ export class AnthropicBatchClient {
 }
 
 /** `{"requests":[` + the file's lines, each newline but the last turned into a comma + `]}`, read 256 KB at a time. */
-async function* requestsBody(file: string, size: number): AsyncGenerator<Buffer> {
+async function* requestsBody(file: string, size: number, release: ReleaseBuffers): AsyncGenerator<Buffer> {
   yield BODY_HEAD;
   let sent = 0;
   const keep = Math.max(0, size - 1);
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of fileChunks(file, release)) {
     const part = chunk.subarray(0, Math.max(0, Math.min(chunk.length, keep - sent)));
     sent += chunk.length;
     for (let i = 0; i < part.length; i++) if (part[i] === NEWLINE) part[i] = COMMA;

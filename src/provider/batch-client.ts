@@ -2,7 +2,6 @@
 // downloads streamed line by line. Retries 429/5xx/resets with full-jitter backoff, except create (see createBatch).
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import type { BatchSnapshot } from '../checkpoint/batch-batches.js';
 import { ProviderError } from '../errors.js';
 import { LineSplitter, type RawLine } from '../input/line-splitter.js';
@@ -10,6 +9,7 @@ import { classifyStatus, classifyTransportError, invalidBody } from './classify.
 import { BatchHttp } from './batch-http.js';
 import { requestHeaders, secretsOf } from './openai.js';
 import { batchSnapshot } from './batch-snapshot.js';
+import { fileChunks, uploadBody, type ReleaseBuffers } from './upload-chunks.js';
 
 export interface BatchClientOptions {
   /** With the version path: `https://api.openai.com/v1`. */
@@ -22,6 +22,8 @@ export interface BatchClientOptions {
   readonly maxRetries: number;
   readonly backoffBaseMs?: number;
   readonly random?: () => number;
+  /** Called every few MB of an upload to free the buffers it has sent (upload-chunks.ts). */
+  readonly releaseBuffers?: ReleaseBuffers;
 }
 
 export interface BatchList {
@@ -34,9 +36,11 @@ export interface BatchList {
 export class BatchClient {
   readonly baseUrl: string;
   private readonly http: BatchHttp;
+  private readonly releaseBuffers: ReleaseBuffers;
 
   constructor(options: BatchClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.releaseBuffers = options.releaseBuffers;
     const { 'content-type': _json, ...headers } = requestHeaders(options.apiKey, options.headers);
     this.http = new BatchHttp({
       baseUrl: this.baseUrl,
@@ -61,7 +65,7 @@ export class BatchClient {
     const size = fs.statSync(file).size;
     const body = await this.http.retrying(signal, () =>
       this.http.call('POST', '/files', signal, {
-        body: () => Readable.from(multipart(head, file, tail)),
+        body: () => uploadBody(multipart(head, file, tail, this.releaseBuffers)),
         headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(head.length + size + tail.length) },
       }),
     );
@@ -151,8 +155,8 @@ export class BatchClient {
   }
 }
 
-async function* multipart(head: Buffer, file: string, tail: Buffer): AsyncGenerator<Buffer> {
+async function* multipart(head: Buffer, file: string, tail: Buffer, release: ReleaseBuffers): AsyncGenerator<Buffer> {
   yield head;
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) yield chunk;
+  yield* fileChunks(file, release);
   yield tail;
 }

@@ -166,4 +166,31 @@ describe('--provider anthropic --via batch', () => {
     expect(new Set(batches.map((row) => row.chunk_id)).size).toBe(batches.length);
     expect(server.stats.creates).toBe(batches.length);
   });
+
+  // guards: with --max-cost an Anthropic line without max_tokens is reserved at the --max-tokens it is sent with
+  it('with --max-cost reserves each line at batch prices with the max_tokens it is sent with, and holds what does not fit', async () => {
+    const gate = { open: false };
+    const server = work.track(await startAnthropicBatchServer({ inProgressMs: 20, gate }));
+    const input = path.join(work.dir, 'in.jsonl');
+    const db = path.join(work.dir, 'in.memsafe.db');
+    const prices = path.join(work.dir, 'prices.json');
+    const rate = { input: 1e-6, output: 5e-6 };
+    fs.writeFileSync(prices, JSON.stringify({ 'claude-test': { input_cost_per_token: 2 * rate.input, output_cost_per_token: 2 * rate.output, input_cost_per_token_batches: rate.input, output_cost_per_token_batches: rate.output } }));
+    writePrompts(input, 40);
+    // Room for about 25 lines of 300 completion tokens each (the prompts are a few tokens).
+    const budget = 25.5 * 300 * rate.output;
+    const first = await runCli(args(input, db, server, ['--prices', prices, '--max-tokens', '300', '--max-cost', String(budget), '--json']), { env });
+    expect(first.code, first.stderr).toBe(75);
+    const members = query<{ tokens: number; reserved_usd: number }>(db, 'SELECT tokens, reserved_usd FROM batch_members');
+    expect(members.length).toBeGreaterThan(20);
+    expect(members.length).toBeLessThan(26);
+    // Claude is not counted by an OpenAI tokenizer: the prompt is reserved with a 1.3 margin.
+    for (const member of members) expect(member.reserved_usd).toBeCloseTo(Math.ceil(member.tokens * 1.3) * rate.input + 300 * rate.output, 15);
+    expect(members.reduce((sum, member) => sum + member.reserved_usd, 0)).toBeLessThanOrEqual(budget);
+    gate.open = true;
+    const rest = await runCli(args(input, db, server, ['--prices', prices, '--max-tokens', '300', '--max-cost', '1', '--wait', '--poll-interval', '50ms']), { env });
+    expect(rest.code, rest.stderr).toBe(0);
+    expect(server.stats.processed.size).toBe(40);
+    expect(onceEach(server)).toBe(true);
+  });
 });

@@ -84,13 +84,4 @@ describe('--via batch cost', () => {
     expect(result.stderr).toMatch(/saved \$\S+ against live prices/);
     expect(result.stderr).toContain('built-in prices as of');
   });
-
-  it('refuses --max-cost with --via batch (exit 2, naming both flags)', async () => {
-    const input = path.join(work.dir, 'in.jsonl');
-    writePrompts(input, 3);
-    const result = await runCli(['cache', '--input', input, '--provider', 'mock', '--via', 'batch', '--max-cost', '1', '--no-progress']);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain('--max-cost');
-    expect(result.stderr).toContain('--via batch');
-  });
 });

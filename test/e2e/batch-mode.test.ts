@@ -104,10 +104,11 @@ describe('--via batch', () => {
     const server = work.track(await startBatchServer(fast));
     const input = path.join(work.dir, 'in.jsonl');
     const db = path.join(work.dir, 'in.memsafe.db');
-    writePrompts(input, 30, (i) => ({ id: `r${i}`, prompt: `record same ${i % 10}` }));
+    // 1,200 records: copies meet their line in a later intake of the same chunk (intakes are 500 records).
+    writePrompts(input, 1200, (i) => ({ id: `r${i}`, prompt: `record same ${i % 10}` }));
     const result = await runCli(batchArgs(input, db, server, ['--wait', '--poll-interval', '20ms', '--json']), { env });
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ records: { done: 30, cache_hits: 20 } });
+    expect(JSON.parse(result.stdout)).toMatchObject({ records: { done: 1200, cache_hits: 1190 }, batches: { created: 1 } });
     expect(server.stats.processed.size).toBe(10);
   });
 

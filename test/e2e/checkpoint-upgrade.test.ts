@@ -20,9 +20,10 @@ const args = (input: string, db: string, url: string) => [
 const writeTexts = (file: string, count: number) =>
   fs.writeFileSync(file, `${Array.from({ length: count }, (_, i) => JSON.stringify({ id: `t${i}`, text: `text ${i}` })).join('\n')}\n`);
 
-/** Schema 3 added vector_models and dropped vectors_model_dim, the cost schema columns and run_costs, the batch schema its tables: undoing that leaves what schema 2 wrote. */
+/** Schema 3 added vector_models and dropped vectors_model_dim, the cost schema columns and run_costs, the batch schema its tables, the batch budget its reserved_usd column: undoing that leaves what schema 2 wrote. */
 function downgradeToSchemaTwo(file: string): void {
   const db = new Database(file);
+  db.exec('ALTER TABLE batch_members DROP COLUMN reserved_usd;');
   db.exec('ALTER TABLE runs DROP COLUMN rate_limited; ALTER TABLE runs DROP COLUMN backpressure; ALTER TABLE runs DROP COLUMN learned_rate_rps; ALTER TABLE runs DROP COLUMN held_ms;');
   db.exec("DROP TABLE batch_chunks; DROP TABLE batches; DROP TABLE batch_members; DELETE FROM meta WHERE key = 'checkpoint_id';");
   db.exec('DROP TABLE run_costs; ALTER TABLE records DROP COLUMN model; ALTER TABLE records DROP COLUMN prompt_tokens;');

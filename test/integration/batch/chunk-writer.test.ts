@@ -27,9 +27,9 @@ const writerWith = (maxRequests: number, maxBytes: number) =>
 function addRecords(writer: ChunkWriter, count: number, bytes = 40): void {
   for (let i = 0; i < count; i++) {
     const hash = `h${i}`;
-    const added = writer.add(hash, JSON.stringify({ custom_id: hash, pad: 'x'.repeat(bytes) }));
+    const added = writer.add(JSON.stringify({ custom_id: hash, pad: 'x'.repeat(bytes) }));
     if ('tooLarge' in added) throw new Error('too large');
-    const member: MemberRow = { recordId: `r${i}`, chunkId: added.chunkId, customId: hash, line: i + 1, fileLine: added.fileLine, runId: 1, trimmed: false, tokens: 0, detail: null };
+    const member: MemberRow = { recordId: `r${i}`, chunkId: added.chunkId, customId: hash, line: i + 1, fileLine: added.fileLine, runId: 1, trimmed: false, tokens: 0, detail: null, reservedUsd: 0 };
     writer.addMember(member);
   }
   store.database.transaction(() => writer.finishCurrent())();
@@ -52,7 +52,7 @@ describe('ChunkWriter', () => {
   });
 
   it('refuses a single request over the byte cap', () => {
-    expect(writerWith(10, 50).add('h', 'x'.repeat(60))).toEqual({ tooLarge: true, bytes: 61 });
+    expect(writerWith(10, 50).add('x'.repeat(60))).toEqual({ tooLarge: true, bytes: 61 });
   });
 
   it('files are private (0600) and every chunk is marked written with its members', () => {
@@ -68,9 +68,9 @@ describe('ChunkWriter', () => {
   // guards: a crash mid-chunk must not leave records marked as in a batch that will never be submitted
   it('a chunk left writing by a crash is abandoned: its records are pending again and its file is returned', () => {
     const writer = writerWith(100, 1_000_000);
-    const added = writer.add('h0', '{"custom_id":"h0"}');
+    const added = writer.add('{"custom_id":"h0"}');
     if ('tooLarge' in added) throw new Error('too large');
-    writer.addMember({ recordId: 'r0', chunkId: added.chunkId, customId: 'h0', line: 1, fileLine: 1, runId: 1, trimmed: false, tokens: 0, detail: null });
+    writer.addMember({ recordId: 'r0', chunkId: added.chunkId, customId: 'h0', line: 1, fileLine: 1, runId: 1, trimmed: false, tokens: 0, detail: null, reservedUsd: 0 });
     store.database.transaction(() => writer.flushMembers())();
     writer.abandon(); // the process died before the chunk was finished
     expect(chunks.liveMembers(['r0']).size).toBe(1);

@@ -5,7 +5,7 @@ import { capRetries, judgeLine, unansweredVerdict } from '../../../src/batch/set
 import type { MemberRow } from '../../../src/checkpoint/batch-chunks.js';
 
 const line = (response: unknown, error: unknown = null) => JSON.stringify({ id: 'batch_req_1', custom_id: 'h1', response, error });
-const member = (fileLine: number): MemberRow => ({ recordId: `r${fileLine}`, chunkId: 1, customId: `h${fileLine}`, line: fileLine, fileLine, runId: 1, trimmed: false, tokens: 0, detail: null });
+const member = (fileLine: number): MemberRow => ({ recordId: `r${fileLine}`, chunkId: 1, customId: `h${fileLine}`, line: fileLine, fileLine, runId: 1, trimmed: false, tokens: 0, detail: null, reservedUsd: 0 });
 
 describe('judgeLine', () => {
   it.each([
