@@ -3,8 +3,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici';
 import { AdmissionRefusedError, ProviderError } from '../errors.js';
-import { declaredLength, readAnswer } from './answer-reader.js';
-import { BodySink, type BodyRead } from './body-sink.js';
+import { readAnswer, type SignalSource } from './answer-reader.js';
+
+export type { SignalSource } from './answer-reader.js';
+import type { BodyRead } from './body-sink.js';
 import { type RequestAbort, RequestDeadlines } from './request-deadlines.js';
 import { abortedError, admissionRefused, bodyTruncated, type CallContext, classifyTransportError, responseTooLarge, timeoutError } from './classify.js';
 
@@ -40,12 +42,14 @@ export interface HttpAnswer {
  * Lets the in-flight memory budget pace the reading of a 2xx body (src/admission/response-admission.ts).
  * While a returned promise is pending no more of the body is read: the socket's buffers hold the rest.
  * A rejection with AdmissionRefusedError destroys the body: 'too_large' fails the record, 'preempted' retries it.
+ * `signal` fires on abort and on the deadline; a function makes the real AbortSignal only when a hook must wait.
+ * undefined instead of a promise: nothing to wait for.
  */
 export interface ResponseAdmission {
-  /** The headers arrived: the declared content-length (undefined when chunked). `signal` fires on abort and on the deadline. */
-  onHeaders(contentLength: number | undefined, signal: AbortSignal): Promise<void>;
+  /** The headers arrived: the declared content-length (undefined when chunked). */
+  onHeaders(contentLength: number | undefined, signal: SignalSource): Promise<void> | undefined;
   /** `bytes` more of the body were read; undefined (no promise) while the reservation still covers them. */
-  onChunk(bytes: number, signal: AbortSignal): Promise<void> | undefined;
+  onChunk(bytes: number, signal: SignalSource): Promise<void> | undefined;
 }
 
 /** Error bodies only feed a message; more than this is not worth holding. */
@@ -93,7 +97,7 @@ export class HttpClient {
     const started = abort.startedAt;
     const progress = { headersReceived: false };
     try {
-      const read = admission === undefined ? await this.dispatchPlain(target, body, headers, abort, progress) : await this.requestAdmitted(target, body, headers, abort, progress, admission);
+      const read = await this.dispatch(target, body, headers, abort, progress, admission);
       if (read.body === undefined && read.ok) throw responseTooLarge(this.options.maxResponseBytes, context);
       return { status: read.status, headers: read.headers, bodyText: read.body?.text ?? '', bodyBytes: read.body?.bytes ?? 0, latencyMs: performance.now() - started };
     } catch (error) {
@@ -109,13 +113,23 @@ export class HttpClient {
     }
   }
 
-  /** The common path: undici's dispatch API, the body collected from its callbacks (no stream per answer). */
-  private async dispatchPlain(target: HttpTarget, body: string, headers: Readonly<Record<string, string>>, abort: RequestAbort, progress: { headersReceived: boolean }): Promise<CappedAnswer> {
+  /** undici's dispatch API, the body collected from its callbacks (no stream per answer), paced by `admission`. */
+  private async dispatch(
+    target: HttpTarget,
+    body: string,
+    headers: Readonly<Record<string, string>>,
+    abort: RequestAbort,
+    progress: { headersReceived: boolean },
+    admission: ResponseAdmission | undefined,
+  ): Promise<CappedAnswer> {
     const sent = readAnswer(
       this.dispatcher,
       { origin: target.origin, path: target.path, method: 'POST', headers, body, headersTimeout: this.options.timeoutMs, bodyTimeout: this.options.timeoutMs },
       { okCap: this.options.maxResponseBytes, errorCap: ERROR_BODY_CAP },
       (abortRequest) => abort.addEventListener('abort', () => abortRequest(abort.reason)),
+      admission,
+      // The hooks wait with a real AbortSignal that follows the handle, made only if one has to wait.
+      () => abort.signal(),
     );
     try {
       const answer = await sent.answer;
@@ -123,39 +137,6 @@ export class HttpClient {
     } finally {
       progress.headersReceived = sent.headersReceived();
     }
-  }
-
-  /** With admission hooks: request() and its body stream, whose reading pauses while a hook waits. */
-  private async requestAdmitted(
-    target: HttpTarget,
-    body: string,
-    headers: Readonly<Record<string, string>>,
-    abort: RequestAbort,
-    progress: { headersReceived: boolean },
-    admission: ResponseAdmission,
-  ): Promise<CappedAnswer> {
-    // The hooks need a real AbortSignal anyway; undici gets the same one here (the cheap handle is the plain path's).
-    const signal = abort.signal();
-    const response = await this.dispatcher.request({
-      origin: target.origin,
-      path: target.path,
-      method: 'POST',
-      headers,
-      body,
-      signal,
-      headersTimeout: this.options.timeoutMs,
-      bodyTimeout: this.options.timeoutMs,
-    });
-    progress.headersReceived = true;
-    const ok = isOk(response.statusCode);
-    const cap = ok ? this.options.maxResponseBytes : ERROR_BODY_CAP;
-    const declared = declaredLength(response.headers['content-length']);
-    if (declared !== undefined && declared > cap) {
-      response.body.destroy();
-      return { status: response.statusCode, headers: response.headers, ok, body: undefined };
-    }
-    const read = ok ? await readAdmitted(response.body, cap, declared, admission, signal) : await readCapped(response.body, cap, declared);
-    return { status: response.statusCode, headers: response.headers, ok, body: read };
   }
 
   /** Closes the pooled sockets once the requests in flight have ended; idempotent. */
@@ -182,47 +163,4 @@ function proxyConfigured(): boolean {
   return ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy'].some((name) => (process.env[name] ?? '') !== '');
 }
 
-
-/**
- * The body as a string, or undefined (the body destroyed, its socket closed) once it passes `cap` bytes.
- * Chunks are copied into one string at the end, so no socket buffer outlives the call.
- */
-async function readCapped(body: Dispatcher.ResponseData['body'], cap: number, declared: number | undefined): Promise<BodyRead | undefined> {
-  const sink = new BodySink(declared);
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    if (sink.size + chunk.length > cap) {
-      body.destroy();
-      return undefined;
-    }
-    sink.push(chunk);
-  }
-  return sink.finish();
-}
-
-/** readCapped, asking `admission` for room as the body arrives; awaiting inside the loop pauses the stream. */
-async function readAdmitted(
-  body: Dispatcher.ResponseData['body'],
-  cap: number,
-  declared: number | undefined,
-  admission: ResponseAdmission,
-  signal: AbortSignal,
-): Promise<BodyRead | undefined> {
-  try {
-    await admission.onHeaders(declared, signal);
-    const sink = new BodySink(declared);
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      if (sink.size + chunk.length > cap) {
-        body.destroy();
-        return undefined;
-      }
-      sink.push(chunk);
-      const wait = admission.onChunk(chunk.length, signal);
-      if (wait !== undefined) await wait;
-    }
-    return sink.finish();
-  } catch (error) {
-    body.destroy();
-    throw error;
-  }
-}
 

@@ -27,8 +27,10 @@ function budget(options: Partial<InflightBudgetOptions> & { rss?: number } = {})
 /** Settles pending promise callbacks so the test can see who was admitted. */
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function track<T>(promise: Promise<T>) {
+/** A resize or grow that needs no wait answers undefined instead of a promise: settled at once. */
+function track<T>(promise: Promise<T> | undefined) {
   const seen: { value?: T; error?: unknown; settled: boolean } = { settled: false };
+  if (promise === undefined) return Object.assign(seen, { settled: true });
   promise.then(
     (value) => Object.assign(seen, { value, settled: true }),
     (error: unknown) => Object.assign(seen, { error, settled: true }),
