@@ -44,6 +44,8 @@ class Holder implements Reservation {
   released = false;
   /** The grow it waits for, if any. */
   blocked: Waiter | undefined = undefined;
+  /** Its answer has begun (a resize or grow was asked): a request still queued for a socket cannot release. */
+  started = false;
 
   constructor(
     readonly seq: number,
@@ -150,6 +152,7 @@ export class InflightBudget {
 
   /** @internal Holder.resize */
   resizeHolder(holder: Holder, realBytes: number, signal: SignalSource): Promise<void> | undefined {
+    holder.started = true;
     const target = wholeBytes(realBytes);
     if (target > holder.bytes && !holder.released) {
       // The body is still in the socket: the estimate is no real memory, so it is given back while this waits.
@@ -169,6 +172,7 @@ export class InflightBudget {
 
   /** @internal Holder.grow */
   growHolder(holder: Holder, extra: number, signal: SignalSource): Promise<void> | undefined {
+    holder.started = true;
     if (holder.released) return Promise.reject(new AdmissionRefusedError('preempted', holder.bytes, this.limitBytes()));
     if (extra === 0) return undefined;
     const ceiling = this.ceilingBytes();
@@ -261,14 +265,15 @@ export class InflightBudget {
   }
 
   /**
-   * When every holder waits to grow, nothing will ever be released: the youngest gives its room back (its
-   * request is sent again later) so the oldest can finish. Returns whether one was preempted.
+   * When every holder whose answer has begun waits to grow, nothing will ever be released (the others may be
+   * queued behind them for a socket): the youngest gives its room back (its request is sent again later) so the
+   * oldest can finish. Returns whether one was preempted.
    */
   private preemptIfStalled(): boolean {
     let youngest: Holder | undefined;
     let holding = 0;
     for (const holder of this.holders) {
-      if (holder.bytes === 0) continue;
+      if (holder.bytes === 0 || !holder.started) continue;
       if (holder.blocked === undefined) return false;
       holding++;
       if (youngest === undefined || holder.seq > youngest.seq) youngest = holder;

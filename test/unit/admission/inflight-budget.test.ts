@@ -230,6 +230,20 @@ describe('Reservation resize and grow', () => {
     await expect(young.grow(1, never)).rejects.toMatchObject({ reason: 'preempted' });
   });
 
+  it('a request whose answer has not begun (queued for a socket behind the others) does not hold preemption off', async () => {
+    const { subject } = budget();
+    const old = await subject.reserve(45, never);
+    const young = await subject.reserve(45, never);
+    await subject.reserve(10, never); // never resized nor grown: its request waits for a socket the others hold
+    const oldGrow = track(old.grow(20, never));
+    const youngGrow = track(young.grow(20, never));
+    await flush();
+    // guards: 12 chunked answers on 4 sockets hung (issue 10) when the 8 queued reservations counted as progress
+    expect(youngGrow.error).toMatchObject({ reason: 'preempted' });
+    expect(oldGrow.settled).toBe(true);
+    expect(old.bytes).toBe(65);
+  });
+
   it('no preemption while some holder can still release', async () => {
     const { subject } = budget();
     const a = await subject.reserve(50, never);
