@@ -30,9 +30,16 @@ export interface BodyAdmission {
 
 class CapExceeded extends Error {}
 
-/** The handler of one request; `abort` may come before undici has started it (it then aborts at the start). */
-class AnswerHandler implements Dispatcher.DispatchHandler {
+/**
+ * The handler of one request; `abort` may come before undici has started it (it then aborts at the start).
+ * `headersReceived` tells a reset after the headers from one before.
+ */
+export class AnswerHandler implements Dispatcher.DispatchHandler {
   headersReceived = false;
+  /** Settles with the answer (or the transport's error). */
+  readonly answer: Promise<ReadAnswer>;
+  private resolve!: (answer: ReadAnswer) => void;
+  private reject!: (error: unknown) => void;
   private controller: Dispatcher.DispatchController | undefined;
   private abortReason: Error | undefined;
   private settled = false;
@@ -48,11 +55,14 @@ class AnswerHandler implements Dispatcher.DispatchHandler {
 
   constructor(
     private readonly limits: AnswerLimits,
-    private readonly resolve: (answer: ReadAnswer) => void,
-    private readonly reject: (error: unknown) => void,
     private readonly hooks: BodyAdmission | undefined,
     private readonly signal: SignalSource,
-  ) {}
+  ) {
+    this.answer = new Promise<ReadAnswer>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
 
   abort(reason: unknown): void {
     const error = reason instanceof Error ? reason : new Error(String(reason));
@@ -158,30 +168,23 @@ class AnswerHandler implements Dispatcher.DispatchHandler {
 }
 
 /**
- * Sends `options` and collects the answer. `onAbortable` receives the function that aborts this request
- * (the deadline and the run's signal call it). `headersReceived()` tells a reset after the headers from one before.
- * `admission` paces the reading of a 2xx body; `signal` is what its hooks wait with.
+ * Sends `options` and collects the answer in the returned handler; call its `abort` to abort the request (the
+ * deadline and the run's signal do). `admission` paces the reading of a 2xx body; `signal` is what its hooks wait with.
  */
 export function readAnswer(
   dispatcher: Dispatcher,
   options: Dispatcher.DispatchOptions,
   limits: AnswerLimits,
-  onAbortable: (abort: (reason: unknown) => void) => void,
   admission?: BodyAdmission,
   signal: SignalSource = neverAborted,
-): { readonly answer: Promise<ReadAnswer>; readonly headersReceived: () => boolean } {
-  let handler: AnswerHandler | undefined;
-  const answer = new Promise<ReadAnswer>((resolve, reject) => {
-    handler = new AnswerHandler(limits, resolve, reject, admission, signal);
-  });
-  const created = handler as unknown as AnswerHandler;
-  onAbortable((reason) => created.abort(reason));
+): AnswerHandler {
+  const handler = new AnswerHandler(limits, admission, signal);
   try {
-    dispatcher.dispatch(options, created);
+    dispatcher.dispatch(options, handler);
   } catch (error) {
-    created.onResponseError(undefined as unknown as Dispatcher.DispatchController, error as Error);
+    handler.onResponseError(undefined as unknown as Dispatcher.DispatchController, error as Error);
   }
-  return { answer, headersReceived: () => created.headersReceived };
+  return handler;
 }
 
 function neverAborted(): AbortSignal {

@@ -6,8 +6,7 @@ import { AdmissionRefusedError, ProviderError } from '../errors.js';
 import { readAnswer, type SignalSource } from './answer-reader.js';
 
 export type { SignalSource } from './answer-reader.js';
-import type { BodyRead } from './body-sink.js';
-import { type RequestAbort, RequestDeadlines } from './request-deadlines.js';
+import { RequestDeadlines } from './request-deadlines.js';
 import { abortedError, admissionRefused, bodyTruncated, type CallContext, classifyTransportError, responseTooLarge, timeoutError } from './classify.js';
 
 export interface HttpClientOptions {
@@ -67,9 +66,11 @@ export class HttpClient {
   private readonly dispatcher: Dispatcher;
   private closing: Promise<void> | undefined;
   private readonly deadlines: RequestDeadlines;
+  private readonly limits: { readonly okCap: number; readonly errorCap: number };
 
   constructor(private readonly options: HttpClientOptions) {
     this.deadlines = new RequestDeadlines(options.timeoutMs);
+    this.limits = { okCap: options.maxResponseBytes, errorCap: ERROR_BODY_CAP };
     const agentOptions: Agent.Options = {
       connections: Math.max(1, options.connections),
       pipelining: 1,
@@ -92,13 +93,22 @@ export class HttpClient {
     admission?: ResponseAdmission,
   ): Promise<HttpAnswer> {
     if (signal.aborted) throw abortedError(context, signal.reason);
-    // One shared deadline timer and run-signal listener; undici takes the cheap handle as its signal.
+    // One shared deadline timer and run-signal listener instead of an AbortController and a timer per request.
     const abort = this.deadlines.start(signal);
     const started = abort.startedAt;
-    const progress = { headersReceived: false };
+    const handler = readAnswer(
+      this.dispatcher,
+      { origin: target.origin, path: target.path, method: 'POST', headers, body, headersTimeout: this.options.timeoutMs, bodyTimeout: this.options.timeoutMs },
+      this.limits,
+      admission,
+      // The hooks wait with a real AbortSignal that follows the handle, made only if one has to wait.
+      () => abort.signal(),
+    );
+    abort.addEventListener('abort', () => handler.abort(abort.reason));
     try {
-      const read = await this.dispatch(target, body, headers, abort, progress, admission);
-      if (read.body === undefined && read.ok) throw responseTooLarge(this.options.maxResponseBytes, context);
+      const read = await handler.answer;
+      const ok = isOk(read.status);
+      if (read.body === undefined && ok) throw responseTooLarge(this.options.maxResponseBytes, context);
       return { status: read.status, headers: read.headers, bodyText: read.body?.text ?? '', bodyBytes: read.body?.bytes ?? 0, latencyMs: performance.now() - started };
     } catch (error) {
       if (error instanceof ProviderError) throw error;
@@ -107,35 +117,9 @@ export class HttpClient {
       if (signal.aborted) throw abortedError(context, signal.reason);
       const classified = classifyTransportError(error, context);
       // A connection lost after the headers is a body cut short.
-      throw progress.headersReceived && classified.code === 'connection_reset' ? bodyTruncated(context, error) : classified;
+      throw handler.headersReceived && classified.code === 'connection_reset' ? bodyTruncated(context, error) : classified;
     } finally {
       this.deadlines.finish(abort);
-    }
-  }
-
-  /** undici's dispatch API, the body collected from its callbacks (no stream per answer), paced by `admission`. */
-  private async dispatch(
-    target: HttpTarget,
-    body: string,
-    headers: Readonly<Record<string, string>>,
-    abort: RequestAbort,
-    progress: { headersReceived: boolean },
-    admission: ResponseAdmission | undefined,
-  ): Promise<CappedAnswer> {
-    const sent = readAnswer(
-      this.dispatcher,
-      { origin: target.origin, path: target.path, method: 'POST', headers, body, headersTimeout: this.options.timeoutMs, bodyTimeout: this.options.timeoutMs },
-      { okCap: this.options.maxResponseBytes, errorCap: ERROR_BODY_CAP },
-      (abortRequest) => abort.addEventListener('abort', () => abortRequest(abort.reason)),
-      admission,
-      // The hooks wait with a real AbortSignal that follows the handle, made only if one has to wait.
-      () => abort.signal(),
-    );
-    try {
-      const answer = await sent.answer;
-      return { ...answer, ok: isOk(answer.status) };
-    } finally {
-      progress.headersReceived = sent.headersReceived();
     }
   }
 
@@ -144,14 +128,6 @@ export class HttpClient {
     this.closing ??= this.dispatcher.close();
     return this.closing;
   }
-}
-
-interface CappedAnswer {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly ok: boolean;
-  /** undefined: over its cap (the request was aborted). */
-  readonly body: BodyRead | undefined;
 }
 
 function isOk(status: number): boolean {
