@@ -40,7 +40,7 @@ const hashHex = (i) => createHash('sha256').update(`request ${i}`).digest('hex')
 const idOf = (i) => `bench-${String(i).padStart(7, '0')}`;
 
 function counters() {
-  return { recordsRead: 0, done: 0, failed: 0, skipped: 0, requests: 0, cacheHits: 0, retries: 0, throttled: 0, peakRss: 0, breakerTrips: 0, breakerResets: 0 };
+  return { recordsRead: 0, done: 0, failed: 0, skipped: 0, requests: 0, cacheHits: 0, retries: 0, throttled: 0, peakRss: 0, breakerTrips: 0, breakerResets: 0, rateLimited: 0, backpressure: 0, learnedRateRps: null, heldMs: 0 };
 }
 
 /**

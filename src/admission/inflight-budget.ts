@@ -20,26 +20,49 @@ export interface InflightBudgetOptions {
   readonly rssFarMaxAgeMs?: number;
 }
 
+/** A real AbortSignal, or how to make one when a wait needs it (structurally the provider's SignalSource). */
+export type SignalSource = AbortSignal | (() => AbortSignal);
+
 export interface Reservation {
   /** Bytes held now. */
   readonly bytes: number;
   /**
    * Replaces the estimate with the real size (content-length x hold factor) before the body is read: shrinks at
-   * once, or gives the estimate back and waits, ahead of new requests, until the real size fits.
+   * once (undefined: nothing to wait for), or gives the estimate back and waits, ahead of new requests, until the
+   * real size fits.
    */
-  resize(realBytes: number, signal: AbortSignal): Promise<void>;
+  resize(realBytes: number, signal: SignalSource): Promise<void> | undefined;
   /** Holds `extraBytes` more (a chunked body read past its reservation); waits for room, ahead of new requests. */
-  grow(extraBytes: number, signal: AbortSignal): Promise<void>;
+  grow(extraBytes: number, signal: SignalSource): Promise<void> | undefined;
   /** Gives the bytes back; idempotent. */
   release(): void;
 }
 
-interface Holder {
-  readonly seq: number;
-  bytes: number;
-  released: boolean;
+/** One admitted request's share of the budget; it is its own Reservation (no closures per request). */
+class Holder implements Reservation {
+  bytes = 0;
+  released = false;
   /** The grow it waits for, if any. */
-  blocked: Waiter | undefined;
+  blocked: Waiter | undefined = undefined;
+  /** Its answer has begun (a resize or grow was asked): a request still queued for a socket cannot release. */
+  started = false;
+
+  constructor(
+    readonly seq: number,
+    private readonly budget: InflightBudget,
+  ) {}
+
+  resize(realBytes: number, signal: SignalSource): Promise<void> | undefined {
+    return this.budget.resizeHolder(this, realBytes, signal);
+  }
+
+  grow(extraBytes: number, signal: SignalSource): Promise<void> | undefined {
+    return this.budget.growHolder(this, wholeBytes(extraBytes), signal);
+  }
+
+  release(): void {
+    this.budget.releaseHolder(this);
+  }
 }
 
 interface Waiter {
@@ -112,48 +135,51 @@ export class InflightBudget {
    * AdmissionRefusedError('too_large') at once when it could never fit, and with the signal's reason on abort.
    */
   reserve(estimateBytes: number, signal: AbortSignal): Promise<Reservation> {
+    const now = this.tryReserve(estimateBytes);
+    if (now !== undefined) return Promise.resolve(now);
     const bytes = wholeBytes(estimateBytes);
     const ceiling = this.ceilingBytes();
     if (bytes > ceiling) return Promise.reject(new AdmissionRefusedError('too_large', bytes, ceiling));
-    if (this.grows.length === 0 && this.reserves.length === 0 && this.fits(bytes, 0)) return Promise.resolve(this.reservation(this.admit(bytes)));
-    return this.enqueue(this.reserves, bytes, undefined, signal).then((holder) => this.reservation(holder));
+    return this.enqueue(this.reserves, bytes, undefined, signal);
   }
 
-  private reservation(holder: Holder): Reservation {
-    return {
-      get bytes() {
-        return holder.bytes;
-      },
-      resize: (realBytes, signal) => {
-        const target = wholeBytes(realBytes);
-        if (target > holder.bytes && !holder.released) {
-          // The body is still in the socket: the estimate is no real memory, so it is given back while this waits.
-          // (Holding it would let requests that all resize at once wait on each other.)
-          this.reserved -= holder.bytes;
-          holder.bytes = 0;
-          return this.grow(holder, target, signal);
-        }
-        if (target === holder.bytes) return Promise.resolve();
-        if (!holder.released) {
-          this.reserved -= holder.bytes - target;
-          holder.bytes = target;
-          this.pump();
-        }
-        return Promise.resolve();
-      },
-      grow: (extraBytes, signal) => this.grow(holder, wholeBytes(extraBytes), signal),
-      release: () => this.release(holder),
-    };
+  /** The reservation when `estimateBytes` fits at once with nobody waiting; undefined: use reserve(). */
+  tryReserve(estimateBytes: number): Reservation | undefined {
+    const bytes = wholeBytes(estimateBytes);
+    if (this.grows.length !== 0 || this.reserves.length !== 0 || bytes > this.ceilingBytes() || !this.fits(bytes, 0)) return undefined;
+    return this.admit(bytes);
   }
 
-  private grow(holder: Holder, extra: number, signal: AbortSignal): Promise<void> {
+  /** @internal Holder.resize */
+  resizeHolder(holder: Holder, realBytes: number, signal: SignalSource): Promise<void> | undefined {
+    holder.started = true;
+    const target = wholeBytes(realBytes);
+    if (target > holder.bytes && !holder.released) {
+      // The body is still in the socket: the estimate is no real memory, so it is given back while this waits.
+      // (Holding it would let requests that all resize at once wait on each other.)
+      this.reserved -= holder.bytes;
+      holder.bytes = 0;
+      return this.growHolder(holder, target, signal);
+    }
+    if (target === holder.bytes) return undefined;
+    if (!holder.released) {
+      this.reserved -= holder.bytes - target;
+      holder.bytes = target;
+      this.pump();
+    }
+    return undefined;
+  }
+
+  /** @internal Holder.grow */
+  growHolder(holder: Holder, extra: number, signal: SignalSource): Promise<void> | undefined {
+    holder.started = true;
     if (holder.released) return Promise.reject(new AdmissionRefusedError('preempted', holder.bytes, this.limitBytes()));
-    if (extra === 0) return Promise.resolve();
+    if (extra === 0) return undefined;
     const ceiling = this.ceilingBytes();
     if (holder.bytes + extra > ceiling) return Promise.reject(new AdmissionRefusedError('too_large', holder.bytes + extra, ceiling));
     if (this.grows.length === 0 && this.fits(extra, holder.bytes)) {
       this.add(holder, extra);
-      return Promise.resolve();
+      return undefined;
     }
     return this.enqueue(this.grows, extra, holder, signal).then(() => undefined);
   }
@@ -165,7 +191,7 @@ export class InflightBudget {
   }
 
   private admit(bytes: number): Holder {
-    const holder: Holder = { seq: this.seq++, bytes: 0, released: false, blocked: undefined };
+    const holder = new Holder(this.seq++, this);
     this.holders.add(holder);
     this.add(holder, bytes);
     return holder;
@@ -177,7 +203,8 @@ export class InflightBudget {
     if (this.reserved > this.peak) this.peak = this.reserved;
   }
 
-  private release(holder: Holder): void {
+  /** @internal Holder.release */
+  releaseHolder(holder: Holder): void {
     if (holder.released) return;
     this.drop(holder);
     this.pump();
@@ -190,7 +217,8 @@ export class InflightBudget {
     holder.bytes = 0;
   }
 
-  private enqueue(queue: Waiter[], bytes: number, holder: Holder | undefined, signal: AbortSignal): Promise<Holder> {
+  private enqueue(queue: Waiter[], bytes: number, holder: Holder | undefined, source: SignalSource): Promise<Holder> {
+    const signal = typeof source === 'function' ? source() : source;
     if (signal.aborted) return Promise.reject(abortReason(signal));
     return new Promise<Holder>((resolve, reject) => {
       const onAbort = (): void => {
@@ -237,14 +265,15 @@ export class InflightBudget {
   }
 
   /**
-   * When every holder waits to grow, nothing will ever be released: the youngest gives its room back (its
-   * request is sent again later) so the oldest can finish. Returns whether one was preempted.
+   * When every holder whose answer has begun waits to grow, nothing will ever be released (the others may be
+   * queued behind them for a socket): the youngest gives its room back (its request is sent again later) so the
+   * oldest can finish. Returns whether one was preempted.
    */
   private preemptIfStalled(): boolean {
     let youngest: Holder | undefined;
     let holding = 0;
     for (const holder of this.holders) {
-      if (holder.bytes === 0) continue;
+      if (holder.bytes === 0 || !holder.started) continue;
       if (holder.blocked === undefined) return false;
       holding++;
       if (youngest === undefined || holder.seq > youngest.seq) youngest = holder;

@@ -47,6 +47,7 @@ export class MemoryAdmission {
   /** Embeddings dimension per model, as answers showed it. */
   private readonly dimensions = new Map<string, number>();
   private readonly maxResponseBytes: number;
+  private readonly hookOptions = { ceilingBytes: (): number => this.budget.ceilingBytes() };
 
   constructor(options: MemoryAdmissionOptions) {
     this.maxResponseBytes = options.maxResponseBytes;
@@ -66,8 +67,17 @@ export class MemoryAdmission {
 
   /** Waits for room for `job` (the last wait before sending). Rejects with the signal's reason on abort. */
   async admit(job: Request, signal: AbortSignal): Promise<Admitted> {
-    const reservation = await this.budget.reserve(this.estimate(job), signal);
-    return { reservation, hook: responseAdmission(reservation, { ceilingBytes: () => this.budget.ceilingBytes() }) };
+    return this.admitted(await this.budget.reserve(this.estimate(job), signal));
+  }
+
+  /** admit() without a wait: undefined when `job` must queue for room (or can never fit); then call admit(). */
+  tryAdmit(job: Request): Admitted | undefined {
+    const reservation = this.budget.tryReserve(this.estimate(job));
+    return reservation === undefined ? undefined : this.admitted(reservation);
+  }
+
+  private admitted(reservation: Reservation): Admitted {
+    return { reservation, hook: responseAdmission(reservation, this.hookOptions) };
   }
 
   /** Learns from a 2xx answer (its wire size); `dimension` for embeddings when the caller knows it. */

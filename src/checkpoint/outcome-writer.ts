@@ -4,16 +4,21 @@ import { CostWriter } from './cost-store.js';
 import type { DoneOutcome, FailedOutcome, Outcome } from './outcome.js';
 
 export class OutcomeWriter {
-  private readonly db: Database.Database;
   private readonly statements;
   /** Duplicate-id rows are rare: skip clearing them line by line while there are none (a hot path per record). */
   private mayHoldLineErrors: boolean;
   /** Models with a vector_models row: a handful, so their row is written once, not once per vector. */
   private readonly vectorModels: Set<string>;
   private readonly costs: CostWriter;
+  /** Made once: db.transaction() builds a wrapper each time it is called, once per commit before. */
+  private readonly transaction: (run: number, outcomes: readonly Outcome[], now: number, newModels: string[], alongside: () => void) => void;
 
   constructor(db: Database.Database) {
-    this.db = db;
+    this.transaction = db.transaction((run: number, outcomes: readonly Outcome[], now: number, newModels: string[], alongside: () => void) => {
+      this.writeOutcomes(run, outcomes, now, newModels);
+      this.costs.flush(run);
+      alongside();
+    });
     this.mayHoldLineErrors = (db.prepare('SELECT EXISTS (SELECT 1 FROM line_errors) AS present').get() as { present: number }).present === 1;
     this.vectorModels = new Set(db.prepare('SELECT model FROM vector_models').pluck().all() as string[]);
     this.costs = new CostWriter(db);
@@ -53,13 +58,8 @@ export class OutcomeWriter {
   commit(run: number, outcomes: readonly Outcome[], alongside: () => void): void {
     const now = Date.now();
     const newModels: string[] = [];
-    const write = this.db.transaction(() => {
-      this.writeOutcomes(run, outcomes, now, newModels);
-      this.costs.flush(run);
-      alongside();
-    });
     try {
-      write();
+      this.transaction(run, outcomes, now, newModels, alongside);
     } catch (error) {
       this.costs.discard();
       // Rolled back: those models' rows were not written after all.

@@ -44,6 +44,8 @@ export class MemoryControl {
     this.youngGeneration =
       parts.setYoungGenerationGrowth === undefined ? undefined : new YoungGenerationCap(YOUNG_GENERATION_CAP_BYTES, parts.setYoungGenerationGrowth);
     this.watch = new MemoryWatch(this.governor, {
+      // Under half the warning line the intake's checks at every batch may reuse a reading for a while.
+      farBelowBytes: parts.limits.warnBytes / 2,
       onReading: (rss, decision) => this.onReading(rss, decision),
       onHeap: (heap) => {
         this.trimHeap(heap.usedBytes);

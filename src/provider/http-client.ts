@@ -3,9 +3,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici';
 import { AdmissionRefusedError, ProviderError } from '../errors.js';
-import { declaredLength, readAnswer } from './answer-reader.js';
-import { BodySink, type BodyRead } from './body-sink.js';
-import { type RequestAbort, RequestDeadlines } from './request-deadlines.js';
+import { readAnswer, type SignalSource } from './answer-reader.js';
+
+export type { SignalSource } from './answer-reader.js';
+import { RequestDeadlines } from './request-deadlines.js';
 import { abortedError, admissionRefused, bodyTruncated, type CallContext, classifyTransportError, responseTooLarge, timeoutError } from './classify.js';
 
 export interface HttpClientOptions {
@@ -40,12 +41,14 @@ export interface HttpAnswer {
  * Lets the in-flight memory budget pace the reading of a 2xx body (src/admission/response-admission.ts).
  * While a returned promise is pending no more of the body is read: the socket's buffers hold the rest.
  * A rejection with AdmissionRefusedError destroys the body: 'too_large' fails the record, 'preempted' retries it.
+ * `signal` fires on abort and on the deadline; a function makes the real AbortSignal only when a hook must wait.
+ * undefined instead of a promise: nothing to wait for.
  */
 export interface ResponseAdmission {
-  /** The headers arrived: the declared content-length (undefined when chunked). `signal` fires on abort and on the deadline. */
-  onHeaders(contentLength: number | undefined, signal: AbortSignal): Promise<void>;
+  /** The headers arrived: the declared content-length (undefined when chunked). */
+  onHeaders(contentLength: number | undefined, signal: SignalSource): Promise<void> | undefined;
   /** `bytes` more of the body were read; undefined (no promise) while the reservation still covers them. */
-  onChunk(bytes: number, signal: AbortSignal): Promise<void> | undefined;
+  onChunk(bytes: number, signal: SignalSource): Promise<void> | undefined;
 }
 
 /** Error bodies only feed a message; more than this is not worth holding. */
@@ -63,9 +66,11 @@ export class HttpClient {
   private readonly dispatcher: Dispatcher;
   private closing: Promise<void> | undefined;
   private readonly deadlines: RequestDeadlines;
+  private readonly limits: { readonly okCap: number; readonly errorCap: number };
 
   constructor(private readonly options: HttpClientOptions) {
     this.deadlines = new RequestDeadlines(options.timeoutMs);
+    this.limits = { okCap: options.maxResponseBytes, errorCap: ERROR_BODY_CAP };
     const agentOptions: Agent.Options = {
       connections: Math.max(1, options.connections),
       pipelining: 1,
@@ -88,13 +93,22 @@ export class HttpClient {
     admission?: ResponseAdmission,
   ): Promise<HttpAnswer> {
     if (signal.aborted) throw abortedError(context, signal.reason);
-    // One shared deadline timer and run-signal listener; undici takes the cheap handle as its signal.
+    // One shared deadline timer and run-signal listener instead of an AbortController and a timer per request.
     const abort = this.deadlines.start(signal);
     const started = abort.startedAt;
-    const progress = { headersReceived: false };
+    const handler = readAnswer(
+      this.dispatcher,
+      { origin: target.origin, path: target.path, method: 'POST', headers, body, headersTimeout: this.options.timeoutMs, bodyTimeout: this.options.timeoutMs },
+      this.limits,
+      admission,
+      // The hooks wait with a real AbortSignal that follows the handle, made only if one has to wait.
+      () => abort.signal(),
+    );
+    abort.addEventListener('abort', () => handler.abort(abort.reason));
     try {
-      const read = admission === undefined ? await this.dispatchPlain(target, body, headers, abort, progress) : await this.requestAdmitted(target, body, headers, abort, progress, admission);
-      if (read.body === undefined && read.ok) throw responseTooLarge(this.options.maxResponseBytes, context);
+      const read = await handler.answer;
+      const ok = isOk(read.status);
+      if (read.body === undefined && ok) throw responseTooLarge(this.options.maxResponseBytes, context);
       return { status: read.status, headers: read.headers, bodyText: read.body?.text ?? '', bodyBytes: read.body?.bytes ?? 0, latencyMs: performance.now() - started };
     } catch (error) {
       if (error instanceof ProviderError) throw error;
@@ -103,59 +117,10 @@ export class HttpClient {
       if (signal.aborted) throw abortedError(context, signal.reason);
       const classified = classifyTransportError(error, context);
       // A connection lost after the headers is a body cut short.
-      throw progress.headersReceived && classified.code === 'connection_reset' ? bodyTruncated(context, error) : classified;
+      throw handler.headersReceived && classified.code === 'connection_reset' ? bodyTruncated(context, error) : classified;
     } finally {
       this.deadlines.finish(abort);
     }
-  }
-
-  /** The common path: undici's dispatch API, the body collected from its callbacks (no stream per answer). */
-  private async dispatchPlain(target: HttpTarget, body: string, headers: Readonly<Record<string, string>>, abort: RequestAbort, progress: { headersReceived: boolean }): Promise<CappedAnswer> {
-    const sent = readAnswer(
-      this.dispatcher,
-      { origin: target.origin, path: target.path, method: 'POST', headers, body, headersTimeout: this.options.timeoutMs, bodyTimeout: this.options.timeoutMs },
-      { okCap: this.options.maxResponseBytes, errorCap: ERROR_BODY_CAP },
-      (abortRequest) => abort.addEventListener('abort', () => abortRequest(abort.reason)),
-    );
-    try {
-      const answer = await sent.answer;
-      return { ...answer, ok: isOk(answer.status) };
-    } finally {
-      progress.headersReceived = sent.headersReceived();
-    }
-  }
-
-  /** With admission hooks: request() and its body stream, whose reading pauses while a hook waits. */
-  private async requestAdmitted(
-    target: HttpTarget,
-    body: string,
-    headers: Readonly<Record<string, string>>,
-    abort: RequestAbort,
-    progress: { headersReceived: boolean },
-    admission: ResponseAdmission,
-  ): Promise<CappedAnswer> {
-    // The hooks need a real AbortSignal anyway; undici gets the same one here (the cheap handle is the plain path's).
-    const signal = abort.signal();
-    const response = await this.dispatcher.request({
-      origin: target.origin,
-      path: target.path,
-      method: 'POST',
-      headers,
-      body,
-      signal,
-      headersTimeout: this.options.timeoutMs,
-      bodyTimeout: this.options.timeoutMs,
-    });
-    progress.headersReceived = true;
-    const ok = isOk(response.statusCode);
-    const cap = ok ? this.options.maxResponseBytes : ERROR_BODY_CAP;
-    const declared = declaredLength(response.headers['content-length']);
-    if (declared !== undefined && declared > cap) {
-      response.body.destroy();
-      return { status: response.statusCode, headers: response.headers, ok, body: undefined };
-    }
-    const read = ok ? await readAdmitted(response.body, cap, declared, admission, signal) : await readCapped(response.body, cap, declared);
-    return { status: response.statusCode, headers: response.headers, ok, body: read };
   }
 
   /** Closes the pooled sockets once the requests in flight have ended; idempotent. */
@@ -163,14 +128,6 @@ export class HttpClient {
     this.closing ??= this.dispatcher.close();
     return this.closing;
   }
-}
-
-interface CappedAnswer {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly ok: boolean;
-  /** undefined: over its cap (the request was aborted). */
-  readonly body: BodyRead | undefined;
 }
 
 function isOk(status: number): boolean {
@@ -182,47 +139,4 @@ function proxyConfigured(): boolean {
   return ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy'].some((name) => (process.env[name] ?? '') !== '');
 }
 
-
-/**
- * The body as a string, or undefined (the body destroyed, its socket closed) once it passes `cap` bytes.
- * Chunks are copied into one string at the end, so no socket buffer outlives the call.
- */
-async function readCapped(body: Dispatcher.ResponseData['body'], cap: number, declared: number | undefined): Promise<BodyRead | undefined> {
-  const sink = new BodySink(declared);
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    if (sink.size + chunk.length > cap) {
-      body.destroy();
-      return undefined;
-    }
-    sink.push(chunk);
-  }
-  return sink.finish();
-}
-
-/** readCapped, asking `admission` for room as the body arrives; awaiting inside the loop pauses the stream. */
-async function readAdmitted(
-  body: Dispatcher.ResponseData['body'],
-  cap: number,
-  declared: number | undefined,
-  admission: ResponseAdmission,
-  signal: AbortSignal,
-): Promise<BodyRead | undefined> {
-  try {
-    await admission.onHeaders(declared, signal);
-    const sink = new BodySink(declared);
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      if (sink.size + chunk.length > cap) {
-        body.destroy();
-        return undefined;
-      }
-      sink.push(chunk);
-      const wait = admission.onChunk(chunk.length, signal);
-      if (wait !== undefined) await wait;
-    }
-    return sink.finish();
-  } catch (error) {
-    body.destroy();
-    throw error;
-  }
-}
 

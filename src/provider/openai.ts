@@ -1,6 +1,5 @@
 // OpenAI-compatible APIs (OpenAI, Azure via --header, vLLM, llama.cpp, LiteLLM, the mock server).
 import type { Endpoint } from '../input/record.js';
-import type { RateLimitSnapshot } from '../errors.js';
 import { type CallContext, classifyStatus, invalidBody, unsupportedEndpoint } from './classify.js';
 import { decodeEmbeddings } from './embeddings-answer.js';
 import { HttpClient, type HttpAnswer, type HttpTarget, joinUrl, type ResponseAdmission } from './http-client.js';
@@ -31,6 +30,8 @@ export class OpenAiProvider implements Provider {
   private readonly headers: Readonly<Record<string, string>>;
   private readonly secrets: readonly string[];
   private readonly targets: Readonly<Record<Exclude<Endpoint, '/v1/messages'>, HttpTarget>>;
+  /** The messages' context per endpoint: the same for every request, so made once. */
+  private readonly contexts: Readonly<Record<Exclude<Endpoint, '/v1/messages'>, CallContext>>;
 
   constructor(options: OpenAiProviderOptions) {
     this.name = options.name ?? 'openai';
@@ -47,12 +48,14 @@ export class OpenAiProvider implements Provider {
       '/v1/chat/completions': joinUrl(this.baseUrl, '/chat/completions'),
       '/v1/embeddings': joinUrl(this.baseUrl, '/embeddings'),
     };
+    const contextOf = (target: HttpTarget): CallContext => ({ baseUrl: this.baseUrl, url: target.url, secrets: this.secrets });
+    this.contexts = { '/v1/chat/completions': contextOf(this.targets['/v1/chat/completions']), '/v1/embeddings': contextOf(this.targets['/v1/embeddings']) };
   }
 
   async send(endpoint: Endpoint, body: Record<string, unknown>, signal: AbortSignal, admission?: ResponseAdmission): Promise<ProviderResponse> {
     if (endpoint === '/v1/messages') throw unsupportedEndpoint(this.name, endpoint);
     const target = this.targets[endpoint];
-    const context: CallContext = { baseUrl: this.baseUrl, url: target.url, secrets: this.secrets };
+    const context = this.contexts[endpoint];
     const answer = await this.client.post(target, JSON.stringify(body), this.headers, signal, context, admission);
     return toProviderResponse(answer, context, endpoint === '/v1/embeddings' ? inputCount(body) : undefined);
   }
@@ -70,16 +73,21 @@ export function toProviderResponse(answer: HttpAnswer, context: CallContext, emb
   if (answer.status < 200 || answer.status >= 300) throw classifyStatus(answer.status, answer.headers, answer.bodyText, context, nowMs);
   const parsed = parseObject(answer.bodyText);
   if (parsed === undefined) throw invalidBody(answer.status, answer.bodyText.trim() === '' ? 'empty body' : 'not a JSON object', context);
-  const common = {
+  // Chat answers keep their text exactly as received (it is what is stored); embeddings keep only their vectors.
+  // One object, no spreads: this runs once per answer.
+  const response: { -readonly [K in keyof ProviderResponse]: ProviderResponse[K] } = {
     status: answer.status,
     requestId: requestIdOf(answer.headers),
     usage: usageOf(parsed['usage']),
     latencyMs: Math.round(answer.latencyMs),
     bodyBytes: answer.bodyBytes,
-    ...rateLimitOf(answer.headers, nowMs),
+    bodyText: embeddings === undefined ? answer.bodyText : '',
   };
-  // Chat answers keep their text exactly as received (it is what is stored); embeddings keep only their vectors.
-  return embeddings === undefined ? { ...common, bodyText: answer.bodyText } : { ...common, bodyText: '', vectors: decodeEmbeddings(parsed, embeddings) };
+  if (embeddings !== undefined) response.vectors = decodeEmbeddings(parsed, embeddings);
+  // The x-ratelimit-* headers OpenAI, Azure and Groq send on every answer (nothing when the server sends none).
+  const rateLimit = parseRateLimitHeaders(answer.headers, nowMs);
+  if (!isEmptySnapshot(rateLimit)) response.rateLimit = rateLimit;
+  return response;
 }
 
 /** How many texts an embeddings body asks for. */
@@ -103,12 +111,6 @@ export function usageOf(usage: unknown): TokenUsage | null {
   const fields = usage as Record<string, unknown>;
   const count = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
   return { promptTokens: count(fields['prompt_tokens']), completionTokens: count(fields['completion_tokens']), totalTokens: count(fields['total_tokens']) };
-}
-
-/** The x-ratelimit-* headers OpenAI, Azure and Groq send on every answer (nothing when the server sends none). */
-function rateLimitOf(headers: HttpAnswer['headers'], nowMs: number): { rateLimit?: RateLimitSnapshot } {
-  const rateLimit = parseRateLimitHeaders(headers, nowMs);
-  return isEmptySnapshot(rateLimit) ? {} : { rateLimit };
 }
 
 export function requestIdOf(headers: HttpAnswer['headers']): string | null {

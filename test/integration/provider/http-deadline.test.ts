@@ -98,7 +98,9 @@ describe('HttpClient deadline and abort', () => {
     client = new HttpClient({ connections: 2, timeoutMs: 300, maxResponseBytes: 1024 * 1024, useProxyEnv: false });
     let seen: AbortSignal | undefined;
     const admission = {
-      onHeaders: (_length: number | undefined, signal: AbortSignal) => {
+      onHeaders: (_length: number | undefined, source: AbortSignal | (() => AbortSignal)) => {
+        // The client hands a function that makes the real signal only when a hook has to wait.
+        const signal = typeof source === 'function' ? source() : source;
         seen = signal;
         return new Promise<void>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
       },

@@ -27,8 +27,10 @@ function budget(options: Partial<InflightBudgetOptions> & { rss?: number } = {})
 /** Settles pending promise callbacks so the test can see who was admitted. */
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function track<T>(promise: Promise<T>) {
+/** A resize or grow that needs no wait answers undefined instead of a promise: settled at once. */
+function track<T>(promise: Promise<T> | undefined) {
   const seen: { value?: T; error?: unknown; settled: boolean } = { settled: false };
+  if (promise === undefined) return Object.assign(seen, { settled: true });
   promise.then(
     (value) => Object.assign(seen, { value, settled: true }),
     (error: unknown) => Object.assign(seen, { error, settled: true }),
@@ -226,6 +228,20 @@ describe('Reservation resize and grow', () => {
     young.release(); // the caller's finally: a no-op now
     expect(subject.reservedBytes).toBe(70);
     await expect(young.grow(1, never)).rejects.toMatchObject({ reason: 'preempted' });
+  });
+
+  it('a request whose answer has not begun (queued for a socket behind the others) does not hold preemption off', async () => {
+    const { subject } = budget();
+    const old = await subject.reserve(45, never);
+    const young = await subject.reserve(45, never);
+    await subject.reserve(10, never); // never resized nor grown: its request waits for a socket the others hold
+    const oldGrow = track(old.grow(20, never));
+    const youngGrow = track(young.grow(20, never));
+    await flush();
+    // guards: 12 chunked answers on 4 sockets hung (issue 10) when the 8 queued reservations counted as progress
+    expect(youngGrow.error).toMatchObject({ reason: 'preempted' });
+    expect(oldGrow.settled).toBe(true);
+    expect(old.bytes).toBe(65);
   });
 
   it('no preemption while some holder can still release', async () => {

@@ -73,6 +73,31 @@ describe('MemoryWatch', () => {
     expect(seen).toEqual([0, 50, 100, 150]);
   });
 
+  it('reuses a reading far below the warning line for farReadIntervalMs, and reads every minReadIntervalMs once near it', () => {
+    const clock = { now: 0 };
+    const readings = [10 * MB, 60 * MB, 250 * MB];
+    const seen: number[] = [];
+    let next = 0;
+    const watch = new MemoryWatch(new Governor(limits), {
+      now: () => clock.now,
+      readRss: () => readings[Math.min(next++, readings.length - 1)] ?? 0,
+      read: () => ({ rss: readings[Math.min(next++, readings.length - 1)] ?? 0, heapUsed: 1 }),
+      minReadIntervalMs: 5,
+      farBelowBytes: 50 * MB,
+      farReadIntervalMs: 50,
+      onReading: (rss) => seen.push(rss),
+    });
+    watch.check(); // 10 MB: far
+    clock.now = 45;
+    watch.check(); // reused
+    clock.now = 50;
+    watch.check(); // 60 MB: near
+    clock.now = 55;
+    expect(watch.check().state).toBe('BREAKER');
+    // guards: a far reading delays the next one by at most farReadIntervalMs; near the lines reads stay 5 ms apart
+    expect(seen).toEqual([10 * MB, 60 * MB, 250 * MB]);
+  });
+
   it('reads the real heap by default: a used size and a young generation', () => {
     const heap = readHeap();
     expect(heap.usedBytes).toBeGreaterThan(0);
