@@ -46,7 +46,8 @@ Options:
   resume (issue 5)
   --resume-records <n>         records in the committed checkpoint (default 1000000; quick 10000)
   startup (issue 5)
-  --ratelimit-records <n>      records per rate-limit run (default 6000; quick 1000)
+  --ratelimit-records <n>      records per rate-limit run (default 20 s at the limit: 6000 at 300
+                               r/s, 20000 at 1000; shedding at 6000 and 30000; quick 1000)
   --startup-runs <n>           runs per command, the median is reported (default 10; quick 5)
 
   --no-docs                    do not touch docs/BENCHMARKS.md
