@@ -199,6 +199,7 @@ export class Engine {
     }
     if (batch.length > 0 && !this.stops.stopping) await this.intake(batch);
     this.packer?.flush();
+    await this.breaker.guardDrain();
   }
 
   /** Plans one intake batch against the checkpoint and sends what must be sent. */

@@ -117,8 +117,9 @@ describe('memory breaker', () => {
     const db = path.join(work.dir, 'big.memsafe.db');
     writePrompts(input, 200);
     // A warning line below the process's own baseline keeps memory "high" after the breaker's GC, so it halts.
+    // 130MB: about 40MB over the CLI's own ~88MB, so two or three 2MB answers in flight reach it on every first run.
     const args = ['cache', '--input', input, '--db', db, '--provider', 'mock', '--mock-response-bytes', '2MB', '--warn-memory', '40MB',
-      '--max-memory', '150MB', '--breaker-wait', '300ms', '--no-progress', '--log-level', 'warn', '--json'];
+      '--max-memory', '130MB', '--breaker-wait', '300ms', '--no-progress', '--log-level', 'warn', '--json'];
     const codes: number[] = [];
     let peakRatio = 0;
     for (let attempt = 0; attempt < 25; attempt++) {
@@ -136,6 +137,22 @@ describe('memory breaker', () => {
     const trips = query<{ n: number }>(db, "SELECT count(*) AS n FROM events WHERE kind = 'breaker_trip'")[0]?.n ?? 0;
     expect(trips).toBe(codes.filter((code) => code === 75).length);
     console.log(`breaker: ${codes.length} runs, peak RSS ${(peakRatio * 100).toFixed(0)}% of --max-memory`);
+  });
+
+  // guards: the breaker acting only at intake batch boundaries, so the last requests could cross --max-memory unchecked
+  it('trips while the last requests drain, after the input has ended', async () => {
+    const input = path.join(work.dir, 'one-batch.jsonl');
+    const db = path.join(work.dir, 'one-batch.memsafe.db');
+    writePrompts(input, 20);
+    // One intake batch holds the whole input, so every check after it happens while requests drain.
+    const result = await runCli(['cache', '--input', input, '--db', db, '--provider', 'mock', '--mock-response-bytes', '2MB',
+      '--batch-size', '20', '--min-batch-size', '20', '--warn-memory', '40MB', '--max-memory', '120MB', '--breaker-wait', '300ms',
+      '--no-progress', '--log-level', 'warn', '--json']);
+    expect(result.code, result.stderr).toBe(75);
+    const summary = JSON.parse(result.stdout) as { records: { read: number }; breaker_trips: number };
+    expect(summary.records.read).toBe(20);
+    expect(summary.breaker_trips).toBe(1);
+    expect(query<{ n: number }>(db, "SELECT count(*) AS n FROM events WHERE kind = 'breaker_trip'")[0]?.n).toBe(1);
   });
 
   it('sends nothing after the trip: queued jobs wait, and every request sent is committed', async () => {

@@ -20,9 +20,9 @@ export interface BreakerOptions {
 
 export interface BreakerParts {
   readonly options: BreakerOptions;
-  readonly memory: Pick<MemoryControl, 'lastRss' | 'readRss' | 'collectGarbage' | 'resetBreaker'>;
+  readonly memory: Pick<MemoryControl, 'check' | 'lastRss' | 'readRss' | 'collectGarbage' | 'resetBreaker'>;
   readonly gate: Pick<ConcurrencyGate, 'hold' | 'resume' | 'inFlight'>;
-  readonly tracker: Pick<WorkTracker, 'nextFinished'>;
+  readonly tracker: Pick<WorkTracker, 'active' | 'nextFinished'>;
   readonly stops: StopControl;
   readonly stats: RunStats;
   readonly logger: Logger;
@@ -49,6 +49,15 @@ export class Breaker {
       await this.recoverOrHalt(rssAtTrip);
     } finally {
       gate.resume();
+    }
+  }
+
+  /** After the input ended: the last requests can still cross --max-memory, and the breaker acts there too. */
+  async guardDrain(): Promise<void> {
+    const { memory, tracker, stops } = this.parts;
+    while (tracker.active > 0 && !stops.stopping) {
+      if (memory.check() === 'BREAKER') await this.trip();
+      else await tracker.nextFinished();
     }
   }
 
